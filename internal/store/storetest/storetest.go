@@ -1,0 +1,105 @@
+// Package storetest opens fresh, migrated databases for tests: always SQLite
+// in a temporary directory, and PostgreSQL in a schema of its own when
+// MIDDLETIER_TEST_POSTGRES_DSN is set. Each schema is dropped when the test ends.
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"testing"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/middletier/middletier/internal/store"
+)
+
+// PostgresEnv names the variable that enables the PostgreSQL tests.
+const PostgresEnv = "MIDDLETIER_TEST_POSTGRES_DSN"
+
+// Engine is one open, migrated test database.
+type Engine struct {
+	Name string // "sqlite" or "postgres"
+	DB   *store.DB
+}
+
+// Engines returns a fresh migrated SQLite database and, when the DSN is set,
+// a fresh migrated PostgreSQL schema. It says in the test log when PostgreSQL is skipped.
+func Engines(t testing.TB) []Engine {
+	t.Helper()
+	out := []Engine{{Name: "sqlite", DB: SQLite(t)}}
+	if os.Getenv(PostgresEnv) == "" {
+		t.Logf("PostgreSQL tests skipped: %s is not set", PostgresEnv)
+		return out
+	}
+	return append(out, Engine{Name: "postgres", DB: Postgres(t)})
+}
+
+// SQLite opens a fresh migrated SQLite database in a temporary directory.
+func SQLite(t testing.TB) *store.DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, store.Options{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("open sqlite: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatalf("migrate sqlite: %v", err)
+	}
+	return db
+}
+
+// Postgres opens a fresh migrated schema in the database named by
+// MIDDLETIER_TEST_POSTGRES_DSN and skips the test when it is not set.
+func Postgres(t testing.TB) *store.DB {
+	t.Helper()
+	dsn := os.Getenv(PostgresEnv)
+	if dsn == "" {
+		t.Skipf("PostgreSQL tests skipped: %s is not set", PostgresEnv)
+	}
+	ctx := context.Background()
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema := "mt_test_" + hex.EncodeToString(b[:])
+
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatalf("open postgres: %v", err)
+	}
+	defer admin.Close()
+	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		a, err := sql.Open("pgx", dsn)
+		if err != nil {
+			t.Errorf("drop schema: %v", err)
+			return
+		}
+		defer a.Close()
+		if _, err := a.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatalf("parse %s: %v", PostgresEnv, err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	db, err := store.Open(ctx, store.Options{DatabaseURL: u.String(), MaxOpenConns: 8})
+	if err != nil {
+		t.Fatalf("open postgres schema: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatalf("migrate postgres: %v", err)
+	}
+	return db
+}
