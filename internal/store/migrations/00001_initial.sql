@@ -70,11 +70,13 @@ CREATE TABLE backorders (
 CREATE INDEX backorders_store ON backorders (store_id, created_at, id);
 CREATE INDEX backorders_store_status ON backorders (store_id, status, created_at, id);
 CREATE INDEX backorders_customer ON backorders (customer_id, created_at, id);
+-- The unfiltered head-office list is ordered newest first too.
+CREATE INDEX backorders_created ON backorders (created_at, id);
 
 CREATE TABLE backorder_status_changes (
     backorder_id  TEXT NOT NULL REFERENCES backorders (id),
-    seq           INTEGER NOT NULL,
-    status        TEXT NOT NULL,
+    seq           INTEGER NOT NULL CHECK (seq > 0),
+    status        TEXT NOT NULL CHECK (status IN ('OPEN', 'NOTIFIED', 'FULFILLED', 'CANCELLED')),
     note          TEXT NOT NULL DEFAULT '',
     changed_by    TEXT REFERENCES employees (id),
     changed_at    BIGINT NOT NULL,
@@ -88,7 +90,8 @@ CREATE TABLE events (
     location     TEXT NOT NULL DEFAULT '',
     starts_at    BIGINT NOT NULL,
     ends_at      BIGINT NOT NULL,
-    capacity     INTEGER NOT NULL DEFAULT 0
+    capacity     INTEGER NOT NULL DEFAULT 0 CHECK (capacity >= 0), -- 0 = unlimited
+    CHECK (ends_at >= starts_at)
 );
 CREATE INDEX events_starts ON events (starts_at, id);
 

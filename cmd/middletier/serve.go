@@ -1,0 +1,179 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/middletier/middletier/internal/config"
+	"github.com/middletier/middletier/internal/server"
+	"github.com/middletier/middletier/internal/store"
+)
+
+// parseConfig reads a command's settings from args and the environment.
+func parseConfig(name, synopsis string, args []string, getenv func(string) string, stderr io.Writer, extra func(*flag.FlagSet)) (config.Config, error) {
+	cfg := config.Defaults()
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg.Flags(fs)
+	if extra != nil {
+		extra(fs)
+	}
+	fs.Usage = config.Usage(stderr, fs, synopsis)
+	if err := config.Parse(fs, args, getenv); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return cfg, cfg.Validate()
+}
+
+// openStore opens and migrates the database.
+func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.DB, error) {
+	db, err := store.Open(ctx, store.Options{DatabaseURL: cfg.Database.URL, DataDir: cfg.Database.DataDir, MaxOpenConns: cfg.Database.MaxConns})
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	log.InfoContext(ctx, "database ready", "engine", db.Dialect())
+	return db, nil
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := parseConfig("serve", "middletier serve: run the service", args, getenv, stderr, nil)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stdout, cfg.Log.Level, cfg.Log.Format)
+	log.Info("starting middletier", "config", cfg)
+
+	db, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if cfg.Database.AutoSeed {
+		empty, err := db.IsEmpty(ctx)
+		if err != nil {
+			return err
+		}
+		if empty {
+			start := time.Now()
+			log.Info("empty database: seeding demo data (scale 1)")
+			if err := db.Seed(ctx, 1); err != nil {
+				return fmt.Errorf("seed: %w", err)
+			}
+			log.Info("demo data seeded", "duration", time.Since(start).Round(time.Millisecond))
+		}
+	}
+
+	h, closeFn, err := buildHandler(cfg, db, log)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       cfg.HTTP.ReadTimeout,
+		WriteTimeout:      cfg.HTTP.WriteTimeout,
+		IdleTimeout:       cfg.HTTP.IdleTimeout,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("listening", "addr", ln.Addr().String(), "playground", "http://"+displayAddr(ln.Addr())+"/")
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "timeout", cfg.HTTP.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.HTTP.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// buildHandler assembles the HTTP surface over db; closeFn releases its caches.
+func buildHandler(cfg config.Config, db *store.DB, log *slog.Logger) (http.Handler, func(), error) {
+	exec, err := server.NewExecutor(cfg.GraphQL, db, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	deps := server.Deps{Log: log, Exec: exec, Loaders: db, Ready: db}
+	if cfg.GraphQL.Playground {
+		deps.Frontend = playgroundHandler()
+	}
+	return server.NewHandler(cfg, deps), exec.Close, nil
+}
+
+func displayAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok || tcp.IP.IsUnspecified() {
+		if ok {
+			return fmt.Sprintf("localhost:%d", tcp.Port)
+		}
+	}
+	return a.String()
+}
+
+func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := parseConfig("migrate", "middletier migrate: apply database migrations and exit", args, getenv, stderr, nil)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stdout, cfg.Log.Level, cfg.Log.Format)
+	db, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	log.Info("migrations applied")
+	return nil
+}
+
+func seed(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	scale := 1
+	cfg, err := parseConfig("seed", "middletier seed: load deterministic demo data into an empty database", args, getenv, stderr, func(fs *flag.FlagSet) {
+		fs.IntVar(&scale, "scale", scale, "size of the demo data: 1 is about 20 stores, 5,000 products, 2,000 customers, 10,000 backorders (1 to 50)")
+	})
+	if err != nil {
+		return err
+	}
+	log := newLogger(stdout, cfg.Log.Level, cfg.Log.Format)
+	db, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	start := time.Now()
+	if err := db.Seed(ctx, scale); err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	log.Info("demo data seeded", "scale", scale, "duration", time.Since(start).Round(time.Millisecond))
+	return nil
+}

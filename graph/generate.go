@@ -1,0 +1,4 @@
+package graph
+
+// gqlgen reads gqlgen.yml from the module root, where its paths are rooted.
+//go:generate go -C .. tool gqlgen generate

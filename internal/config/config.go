@@ -1,0 +1,227 @@
+// Package config is middletier's one Config struct. Every setting is both a
+// flag (--data-dir) and an environment variable (MIDDLETIER_DATA_DIR); a flag
+// given on the command line wins over the environment.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// EnvPrefix starts every environment variable name.
+const EnvPrefix = "MIDDLETIER_"
+
+// Config holds every setting of the service.
+type Config struct {
+	Addr     string
+	Database Database
+	HTTP     HTTP
+	GraphQL  GraphQL
+	Log      Log
+}
+
+// Database says where the data lives.
+type Database struct {
+	DataDir  string
+	URL      string
+	AutoSeed bool
+	MaxConns int
+}
+
+// HTTP bounds what one request may cost.
+type HTTP struct {
+	MaxBodyBytes    int64
+	ReadTimeout     time.Duration
+	WriteTimeout    time.Duration
+	IdleTimeout     time.Duration
+	RequestTimeout  time.Duration
+	ShutdownTimeout time.Duration
+	CORSOrigins     []string
+}
+
+// GraphQL tunes the GraphQL endpoint.
+type GraphQL struct {
+	ComplexityLimit int
+	Introspection   bool
+	Playground      bool
+	QueryCacheBytes int64
+	BatchWait       time.Duration
+}
+
+// Log tunes logging.
+type Log struct {
+	Level  slog.Level
+	Format string
+}
+
+// Defaults are the embedded defaults: SQLite under ./data, everything local.
+func Defaults() Config {
+	return Config{
+		Addr: ":8080",
+		Database: Database{
+			DataDir:  "data",
+			AutoSeed: true,
+		},
+		HTTP: HTTP{
+			// The Power Platform gateway forwards bodies up to 3,182,218 bytes;
+			// the service must accept at least that.
+			MaxBodyBytes:    4 << 20,
+			ReadTimeout:     30 * time.Second,
+			WriteTimeout:    90 * time.Second,
+			IdleTimeout:     120 * time.Second,
+			RequestTimeout:  60 * time.Second,
+			ShutdownTimeout: 20 * time.Second,
+		},
+		GraphQL: GraphQL{
+			ComplexityLimit: 5000,
+			Introspection:   true,
+			Playground:      true,
+			QueryCacheBytes: 32 << 20,
+			BatchWait:       2 * time.Millisecond,
+		},
+		Log: Log{Level: slog.LevelInfo, Format: "text"},
+	}
+}
+
+// Flags registers every setting on fs, writing into c.
+func (c *Config) Flags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Addr, "addr", c.Addr, "address to listen on, host:port")
+	fs.StringVar(&c.Database.DataDir, "data-dir", c.Database.DataDir, "directory for the SQLite database and local state")
+	fs.StringVar(&c.Database.URL, "database-url", c.Database.URL, "PostgreSQL URL (postgres://user:pass@host:5432/db); empty uses SQLite in --data-dir")
+	fs.BoolVar(&c.Database.AutoSeed, "auto-seed", c.Database.AutoSeed, "seed demo data (scale 1) when the database is empty at start")
+	fs.IntVar(&c.Database.MaxConns, "db-max-conns", c.Database.MaxConns, "maximum open database connections (0 = engine default)")
+	fs.Int64Var(&c.HTTP.MaxBodyBytes, "max-body-bytes", c.HTTP.MaxBodyBytes, "largest request body accepted, in bytes (larger gets 413)")
+	fs.DurationVar(&c.HTTP.ReadTimeout, "read-timeout", c.HTTP.ReadTimeout, "time allowed to read a whole request")
+	fs.DurationVar(&c.HTTP.WriteTimeout, "write-timeout", c.HTTP.WriteTimeout, "time allowed to write a response")
+	fs.DurationVar(&c.HTTP.IdleTimeout, "idle-timeout", c.HTTP.IdleTimeout, "how long an idle keep-alive connection stays open")
+	fs.DurationVar(&c.HTTP.RequestTimeout, "request-timeout", c.HTTP.RequestTimeout, "deadline for handling one request")
+	fs.DurationVar(&c.HTTP.ShutdownTimeout, "shutdown-timeout", c.HTTP.ShutdownTimeout, "time allowed for requests in flight to finish on SIGINT or SIGTERM")
+	fs.Func("cors-origins", "comma-separated origins allowed to call /graphql from a browser (empty = no cross-origin access)", func(s string) error {
+		c.HTTP.CORSOrigins = splitList(s)
+		return nil
+	})
+	fs.IntVar(&c.GraphQL.ComplexityLimit, "complexity-limit", c.GraphQL.ComplexityLimit, "largest GraphQL query complexity accepted (each field costs 1, lists multiply by their page size)")
+	fs.BoolVar(&c.GraphQL.Introspection, "introspection", c.GraphQL.Introspection, "allow GraphQL introspection (the playground needs it)")
+	fs.BoolVar(&c.GraphQL.Playground, "playground", c.GraphQL.Playground, "serve the GraphiQL playground at /")
+	fs.Int64Var(&c.GraphQL.QueryCacheBytes, "query-cache-bytes", c.GraphQL.QueryCacheBytes, "memory for parsed queries and persisted queries, in bytes")
+	fs.DurationVar(&c.GraphQL.BatchWait, "batch-wait", c.GraphQL.BatchWait, "how long a dataloader waits to gather keys into one batch; each nested level of a query waits once")
+	fs.TextVar(&c.Log.Level, "log-level", c.Log.Level, "log level: debug, info, warn or error")
+	fs.StringVar(&c.Log.Format, "log-format", c.Log.Format, "log format: text or json")
+}
+
+// EnvName is the environment variable for a flag: data-dir -> MIDDLETIER_DATA_DIR.
+func EnvName(flagName string) string {
+	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// Parse reads args into fs, then fills every flag not given on the command
+// line from its environment variable.
+func Parse(fs *flag.FlagSet, args []string, getenv func(string) string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if given[f.Name] {
+			return
+		}
+		if v := getenv(EnvName(f.Name)); v != "" {
+			if err := fs.Set(f.Name, v); err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: %w", EnvName(f.Name), v, err))
+			}
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// Usage writes help for fs that names each flag's environment variable.
+func Usage(w io.Writer, fs *flag.FlagSet, synopsis string) func() {
+	return func() {
+		fmt.Fprintf(w, "%s\n\nSettings (flag, or the environment variable after it):\n", synopsis)
+		fs.VisitAll(func(f *flag.Flag) {
+			def := ""
+			if f.DefValue != "" {
+				def = fmt.Sprintf(" (default %s)", f.DefValue)
+			}
+			fmt.Fprintf(w, "  --%s, %s\n      %s%s\n", f.Name, EnvName(f.Name), f.Usage, def)
+		})
+	}
+}
+
+// Validate checks the settings once, at start.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Addr == "" {
+		errs = append(errs, errors.New("addr must not be empty"))
+	}
+	if u := c.Database.URL; u != "" {
+		pu, err := url.Parse(u)
+		if err != nil || (pu.Scheme != "postgres" && pu.Scheme != "postgresql") {
+			errs = append(errs, errors.New("database-url must be a postgres:// URL, or empty for SQLite"))
+		}
+	} else if c.Database.DataDir == "" {
+		errs = append(errs, errors.New("data-dir must not be empty when database-url is not set"))
+	}
+	if c.HTTP.MaxBodyBytes < 3_182_218 {
+		errs = append(errs, fmt.Errorf("max-body-bytes must be at least 3182218 (the Power Platform gateway's limit), got %d", c.HTTP.MaxBodyBytes))
+	}
+	for name, d := range map[string]time.Duration{"read-timeout": c.HTTP.ReadTimeout, "write-timeout": c.HTTP.WriteTimeout, "idle-timeout": c.HTTP.IdleTimeout, "request-timeout": c.HTTP.RequestTimeout, "shutdown-timeout": c.HTTP.ShutdownTimeout} {
+		if d <= 0 {
+			errs = append(errs, fmt.Errorf("%s must be positive, got %s", name, d))
+		}
+	}
+	if c.GraphQL.ComplexityLimit < 10 {
+		errs = append(errs, fmt.Errorf("complexity-limit must be at least 10, got %d", c.GraphQL.ComplexityLimit))
+	}
+	if c.GraphQL.QueryCacheBytes < 1<<20 {
+		errs = append(errs, fmt.Errorf("query-cache-bytes must be at least 1048576, got %d", c.GraphQL.QueryCacheBytes))
+	}
+	if c.GraphQL.BatchWait <= 0 || c.GraphQL.BatchWait > time.Second {
+		errs = append(errs, fmt.Errorf("batch-wait must be between 0 and 1s, got %s", c.GraphQL.BatchWait))
+	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		errs = append(errs, fmt.Errorf("log-format must be text or json, got %q", c.Log.Format))
+	}
+	return errors.Join(errs...)
+}
+
+// LogValue prints the settings with the database password masked.
+func (c Config) LogValue() slog.Value {
+	dbURL := c.Database.URL
+	if u, err := url.Parse(dbURL); err == nil && u.User != nil {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+			dbURL = u.String()
+		}
+	}
+	return slog.GroupValue(
+		slog.String("addr", c.Addr),
+		slog.String("data_dir", c.Database.DataDir),
+		slog.String("database_url", dbURL),
+		slog.Bool("auto_seed", c.Database.AutoSeed),
+		slog.Int64("max_body_bytes", c.HTTP.MaxBodyBytes),
+		slog.Duration("request_timeout", c.HTTP.RequestTimeout),
+		slog.Any("cors_origins", c.HTTP.CORSOrigins),
+		slog.Int("complexity_limit", c.GraphQL.ComplexityLimit),
+		slog.Bool("introspection", c.GraphQL.Introspection),
+		slog.Bool("playground", c.GraphQL.Playground),
+	)
+}
+
+func splitList(s string) []string {
+	var out []string
+	for p := range strings.SplitSeq(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

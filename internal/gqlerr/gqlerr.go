@@ -1,0 +1,92 @@
+// Package gqlerr is the one place where errors become client-facing codes:
+// the GraphQL error presenter uses it, and the REST facade maps the same
+// codes to HTTP statuses.
+package gqlerr
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/middletier/middletier/internal/auth"
+	"github.com/middletier/middletier/internal/store"
+)
+
+// Codes carried in extensions.code.
+const (
+	NotFound            = "NOT_FOUND"
+	BadUserInput        = "BAD_USER_INPUT"
+	Unauthenticated     = "UNAUTHENTICATED"
+	Forbidden           = "FORBIDDEN"
+	Conflict            = "CONFLICT"
+	UpstreamUnavailable = "UPSTREAM_UNAVAILABLE"
+	Internal            = "INTERNAL_SERVER_ERROR"
+)
+
+// sentinels maps each package's sentinel errors to a code, in match order.
+var sentinels = []struct {
+	err  error
+	code string
+}{
+	{store.ErrNotFound, NotFound},
+	{store.ErrInvalidInput, BadUserInput},
+	{store.ErrConflict, Conflict},
+	{auth.ErrUnauthenticated, Unauthenticated},
+	{auth.ErrForbidden, Forbidden},
+}
+
+// Classify returns the code for err and the message a client may see, or
+// ok=false when the error is internal and must be masked.
+func Classify(err error) (code, message string, ok bool) {
+	for _, s := range sentinels {
+		if errors.Is(err, s.err) {
+			msg := err.Error()
+			// Sentinels are wrapped with context ("quantity must be ...: invalid
+			// input"); the context is the useful part for a maker.
+			msg = strings.TrimSuffix(msg, ": "+s.err.Error())
+			msg = strings.TrimPrefix(msg, s.err.Error()+": ")
+			if s.code == NotFound {
+				// "store S999: not found" reads best as "store S999 not found".
+				msg += " not found"
+			}
+			return s.code, msg, true
+		}
+	}
+	return "", "", false
+}
+
+// Presenter turns resolver errors into GraphQL errors: known sentinels get
+// their code and message, gqlgen's own coded errors (validation, parsing,
+// persisted queries) pass through, and everything else is logged and masked.
+func Presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gerr := graphql.DefaultErrorPresenter(ctx, err)
+		var src *gqlerror.Error
+		if errors.As(err, &src) && src.Err == nil {
+			// Built by gqlgen or gqlparser themselves: already client-facing,
+			// except that gqlgen echoes an undecodable body back; drop the echo.
+			if i := strings.Index(gerr.Message, " body:"); i > 0 && strings.HasPrefix(gerr.Message, "json request body could not be decoded") {
+				gerr.Message = gerr.Message[:i]
+			}
+			return gerr
+		}
+		if code, msg, ok := Classify(err); ok {
+			gerr.Message = msg
+			if gerr.Extensions == nil {
+				gerr.Extensions = map[string]any{}
+			}
+			gerr.Extensions["code"] = code
+			return gerr
+		}
+		log.ErrorContext(ctx, "internal error", "path", gerr.Path.String(), "err", err)
+		return &gqlerror.Error{
+			Message:    "internal server error",
+			Path:       gerr.Path,
+			Extensions: map[string]any{"code": Internal},
+		}
+	}
+}

@@ -1,0 +1,141 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"mime"
+	"net/http"
+	"runtime/debug"
+
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/middletier/middletier/graph"
+	"github.com/middletier/middletier/internal/cache"
+	"github.com/middletier/middletier/internal/config"
+	"github.com/middletier/middletier/internal/gqlerr"
+	"github.com/middletier/middletier/resolvers"
+)
+
+// Executor is the configured gqlgen server: /graphql serves it over HTTP and
+// the REST facade runs its stored documents through the same instance, so
+// both share limits, extensions, caches and the error presenter.
+type Executor struct {
+	*handler.Server
+	queryCache *cache.Cache[*ast.QueryDocument]
+	apqCache   *cache.Cache[string]
+}
+
+// NewExecutor builds the GraphQL executor over db.
+func NewExecutor(cfg config.GraphQL, db resolvers.DB, log *slog.Logger) (*Executor, error) {
+	// Parsed documents are roughly ten times the size of their text.
+	queryCache, err := cache.New(cache.Options[*ast.QueryDocument]{
+		MaxCost: cfg.QueryCacheBytes * 3 / 4,
+		Cost:    func(key string, _ *ast.QueryDocument) int64 { return int64(len(key)) * 10 },
+	})
+	if err != nil {
+		return nil, fmt.Errorf("query cache: %w", err)
+	}
+	apqCache, err := cache.New(cache.Options[string]{
+		MaxCost: cfg.QueryCacheBytes / 4,
+		Cost:    func(key, v string) int64 { return int64(len(key) + len(v)) },
+	})
+	if err != nil {
+		queryCache.Close()
+		return nil, fmt.Errorf("persisted query cache: %w", err)
+	}
+
+	es := graph.NewExecutableSchema(graph.Config{
+		Resolvers:  &resolvers.Resolver{DB: db},
+		Complexity: resolvers.Complexity(),
+	})
+	srv := handler.New(es)
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(queryCache)
+	if cfg.Introspection {
+		srv.Use(extension.Introspection{})
+	}
+	srv.Use(extension.AutomaticPersistedQuery{Cache: apqCache})
+	srv.Use(extension.FixedComplexityLimit(cfg.ComplexityLimit))
+	srv.SetErrorPresenter(gqlerr.Presenter(log))
+	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
+		log.ErrorContext(ctx, "panic in resolver", "panic", p, "request_id", middleware.GetReqID(ctx), "stack", string(debug.Stack()))
+		return &gqlerror.Error{Message: "internal server error", Extensions: map[string]any{"code": gqlerr.Internal}}
+	})
+	return &Executor{Server: srv, queryCache: queryCache, apqCache: apqCache}, nil
+}
+
+// Close stops the caches' goroutines.
+func (e *Executor) Close() {
+	e.queryCache.Close()
+	e.apqCache.Close()
+}
+
+// graphqlHTTP puts the GraphQL-over-HTTP rules gqlgen leaves open in front of
+// the executor: 415 for a body that is not JSON, 405 for a mutation over GET,
+// and 200 (not 422) for validation errors answered as application/json.
+func graphqlHTTP(exec http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet, http.MethodOptions:
+		case http.MethodPost:
+			mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+			if err != nil || mt != "application/json" {
+				writeGraphQLError(w, http.StatusUnsupportedMediaType, "POST /graphql needs Content-Type: application/json with a body like {\"query\": \"{ stores { nodes { id } } }\"}")
+				return
+			}
+		default:
+			w.Header().Set("Allow", "GET, POST, OPTIONS")
+			writeGraphQLError(w, http.StatusMethodNotAllowed, "use GET or POST for /graphql")
+			return
+		}
+		exec.ServeHTTP(&statusFixer{ResponseWriter: w}, r)
+	})
+}
+
+// statusFixer rewrites the two statuses where gqlgen departs from the
+// GraphQL-over-HTTP spec.
+type statusFixer struct {
+	http.ResponseWriter
+}
+
+func (s *statusFixer) WriteHeader(code int) {
+	switch {
+	case code == http.StatusNotAcceptable:
+		// gqlgen answers a mutation over GET with 406; the spec says 405.
+		s.Header().Set("Allow", "POST")
+		code = http.StatusMethodNotAllowed
+	case code == http.StatusUnprocessableEntity && isPlainJSON(s.Header().Get("Content-Type")):
+		// For application/json the spec wants 200 for every well-formed
+		// request, errors included; application/graphql-response+json keeps 4xx.
+		code = http.StatusOK
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusFixer) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+func isPlainJSON(ct string) bool {
+	mt, _, _ := mime.ParseMediaType(ct)
+	return mt == "application/json"
+}
+
+func writeGraphQLError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = jsonEncode(w, map[string]any{"errors": []map[string]any{{"message": msg}}})
+}
+
+// WaitCaches blocks until pending cache writes are applied (tests only need it:
+// ristretto applies writes asynchronously).
+func (e *Executor) WaitCaches() {
+	e.queryCache.Wait()
+	e.apqCache.Wait()
+}

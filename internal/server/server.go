@@ -1,0 +1,191 @@
+// Package server is middletier's HTTP surface: one chi router with the
+// middleware chain, /graphql, the playground, and health. routes in NewHandler
+// are the whole map of it.
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/go-chi/cors"
+
+	"github.com/middletier/middletier/internal/config"
+	"github.com/middletier/middletier/internal/gqlerr"
+	"github.com/middletier/middletier/loaders"
+)
+
+// Readiness is what /readyz asks.
+type Readiness interface {
+	Ready(ctx context.Context) error
+}
+
+// Deps are the parts the HTTP surface serves.
+type Deps struct {
+	Log      *slog.Logger
+	Exec     *Executor
+	Loaders  loaders.Source
+	Ready    Readiness
+	Frontend http.Handler // the playground, mounted at / when not nil
+}
+
+// NewHandler builds the whole HTTP surface.
+func NewHandler(cfg config.Config, d Deps) http.Handler {
+	r := chi.NewRouter()
+	r.Use(middleware.RequestID)
+	r.Use(echoRequestID)
+	r.Use(middleware.RealIP)
+	r.Use(accessLog(d.Log))
+	r.Use(Recoverer(d.Log))
+
+	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	r.Get("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "application/json")
+		if err := d.Ready.Ready(ctx); err != nil {
+			d.Log.WarnContext(ctx, "not ready", "err", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_ = jsonEncode(w, map[string]string{"status": "unavailable", "reason": "database unreachable or not migrated"})
+			return
+		}
+		_ = jsonEncode(w, map[string]string{"status": "ready"})
+	})
+
+	r.Group(func(r chi.Router) {
+		r.Use(middleware.Timeout(cfg.HTTP.RequestTimeout))
+		r.Use(limitBody(cfg.HTTP.MaxBodyBytes))
+		if len(cfg.HTTP.CORSOrigins) > 0 {
+			r.Use(cors.Handler(cors.Options{
+				AllowedOrigins: cfg.HTTP.CORSOrigins,
+				AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
+				AllowedHeaders: []string{"Authorization", "Content-Type", "Accept", "Idempotency-Key"},
+				ExposedHeaders: []string{"X-Request-Id", "ETag"},
+				MaxAge:         600,
+			}))
+		}
+		r.Use(loaders.Middleware(d.Loaders, cfg.GraphQL.BatchWait))
+		r.Handle("/graphql", graphqlHTTP(d.Exec))
+	})
+
+	if d.Frontend != nil {
+		r.Handle("/", d.Frontend)
+		r.Handle("/playground/*", d.Frontend)
+	}
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, http.StatusNotFound, gqlerr.NotFound, fmt.Sprintf("no route for %s %s; GraphQL is at /graphql", r.Method, r.URL.Path))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", fmt.Sprintf("%s is not allowed on %s", r.Method, r.URL.Path))
+	})
+	return r
+}
+
+// echoRequestID returns the request id so a maker can quote it.
+func echoRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Request-Id", middleware.GetReqID(r.Context()))
+		next.ServeHTTP(w, r)
+	})
+}
+
+func accessLog(log *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+			start := time.Now()
+			next.ServeHTTP(ww, r)
+			log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+				slog.String("method", r.Method),
+				slog.String("path", r.URL.Path),
+				slog.Int("status", ww.Status()),
+				slog.Int("bytes", ww.BytesWritten()),
+				slog.Duration("duration", time.Since(start)),
+				slog.String("request_id", middleware.GetReqID(r.Context())),
+			)
+		})
+	}
+}
+
+// Recoverer turns a panic outside the GraphQL executor (which recovers its
+// own) into a 500 that carries the request id, and logs the stack.
+func Recoverer(log *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			defer func() {
+				p := recover()
+				if p == nil {
+					return
+				}
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				log.ErrorContext(r.Context(), "panic", "panic", p, "request_id", middleware.GetReqID(r.Context()), "stack", string(debug.Stack()))
+				writeError(w, r, http.StatusInternalServerError, gqlerr.Internal, "internal server error")
+			}()
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// limitBody refuses bodies over max with 413 before any handler reads them.
+// The body is read here, once, so that an oversize chunked body is refused
+// with a clear status rather than surfacing as a read error mid-request.
+func limitBody(max int64) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Body == nil || r.Body == http.NoBody {
+				next.ServeHTTP(w, r)
+				return
+			}
+			tooLarge := func() {
+				writeError(w, r, http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE", fmt.Sprintf("request body is larger than %d bytes", max))
+			}
+			if r.ContentLength > max {
+				tooLarge()
+				return
+			}
+			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+			var mbe *http.MaxBytesError
+			switch {
+			case errors.As(err, &mbe):
+				tooLarge()
+				return
+			case err != nil:
+				writeError(w, r, http.StatusBadRequest, gqlerr.BadUserInput, "could not read the request body")
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// writeError writes the service's error body for non-GraphQL failures.
+func writeError(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = jsonEncode(w, map[string]any{"error": map[string]any{
+		"code":      code,
+		"message":   msg,
+		"requestId": middleware.GetReqID(r.Context()),
+	}})
+}
+
+func jsonEncode(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}

@@ -1,0 +1,156 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+)
+
+const productCols = `sku, name, description, category, barcode, price_cents`
+
+// SearchProducts returns the products matching f, ordered by SKU.
+func (s *DB) SearchProducts(ctx context.Context, f ProductFilter, page Page) (Paged[Product], error) {
+	n, err := pageSize(page)
+	if err != nil {
+		return Paged[Product]{}, err
+	}
+	var w where
+	if t := strings.ToLower(strings.TrimSpace(f.Text)); t != "" {
+		w.add(`search_text LIKE ?`+likeEscape, likeContains(t))
+	}
+	if sku := strings.TrimSpace(f.SKU); sku != "" {
+		w.add(`(sku = ? OR barcode = ?)`, sku, sku)
+	}
+	if f.Category != "" {
+		w.add(`category = ?`, f.Category)
+	}
+	var c skuCursor
+	if ok, err := decodeCursor(page.After, &c); err != nil {
+		return Paged[Product]{}, err
+	} else if ok {
+		w.add(`sku > ?`, c.SKU)
+	}
+	var rows []Product
+	q := `SELECT ` + productCols + ` FROM products` + w.String() + ` ORDER BY sku LIMIT ?`
+	if err := s.selectContext(ctx, &rows, q, append(w.args, n+1)...); err != nil {
+		return Paged[Product]{}, fmt.Errorf("search products: %w", err)
+	}
+	return finishPage(rows, n, func(x Product) any { return skuCursor{SKU: x.SKU} }), nil
+}
+
+// ProductsBySKU loads products in one statement; unknown SKUs are absent.
+func (s *DB) ProductsBySKU(ctx context.Context, skus []string) (map[string]Product, error) {
+	out := make(map[string]Product, len(skus))
+	if len(skus) == 0 {
+		return out, nil
+	}
+	q, args, err := sqlx.In(`SELECT `+productCols+` FROM products WHERE sku IN (?)`, uniq(skus))
+	if err != nil {
+		return nil, fmt.Errorf("products by sku: %w", err)
+	}
+	var rows []Product
+	if err := s.selectContext(ctx, &rows, q, args...); err != nil {
+		return nil, fmt.Errorf("products by sku: %w", err)
+	}
+	for _, r := range rows {
+		out[r.SKU] = r
+	}
+	return out, nil
+}
+
+const inventoryCols = `store_id, sku, on_hand, reserved, reorder_point, updated_at`
+
+// InventoryByKeys loads stock rows in one statement; unknown keys are absent.
+func (s *DB) InventoryByKeys(ctx context.Context, keys []InventoryKey) (map[InventoryKey]Inventory, error) {
+	out := make(map[InventoryKey]Inventory, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	// OR of pairs rather than a row-value IN list: SQLite accepts row values
+	// on the right of IN only as a subquery, and both engines turn this into
+	// primary-key lookups.
+	keys = uniq(keys)
+	conds := make([]string, len(keys))
+	args := make([]any, 0, 2*len(keys))
+	for i, k := range keys {
+		conds[i] = `(store_id = ? AND sku = ?)`
+		args = append(args, k.StoreID, k.SKU)
+	}
+	var rows []Inventory
+	q := `SELECT ` + inventoryCols + ` FROM inventory WHERE ` + strings.Join(conds, ` OR `)
+	if err := s.selectContext(ctx, &rows, q, args...); err != nil {
+		return nil, fmt.Errorf("inventory by keys: %w", err)
+	}
+	for _, r := range rows {
+		out[InventoryKey{StoreID: r.StoreID, SKU: r.SKU}] = r
+	}
+	return out, nil
+}
+
+// InventoryPages returns one page of each store's inventory, ordered by SKU,
+// in one statement. Every requested store has an entry, possibly empty. The
+// cursor is a SKU, so the same page arguments mean the same thing for every store.
+func (s *DB) InventoryPages(ctx context.Context, storeIDs []string, f InventoryFilter, page Page) (map[string]Paged[Inventory], error) {
+	n, err := pageSize(page)
+	if err != nil {
+		return nil, err
+	}
+	var c skuCursor
+	hasCursor, err := decodeCursor(page.After, &c)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]Paged[Inventory], len(storeIDs))
+	if len(storeIDs) == 0 {
+		return out, nil
+	}
+	ids := uniq(storeIDs)
+	var w where
+	w.add(`store_id IN (`+placeholders(len(ids))+`)`, anys(ids)...)
+	if hasCursor {
+		w.add(`sku > ?`, c.SKU)
+	}
+	if f.LowStockOnly {
+		w.add(`on_hand - reserved <= reorder_point`)
+	}
+	q := `SELECT ` + inventoryCols + ` FROM (
+		SELECT ` + inventoryCols + `, ROW_NUMBER() OVER (PARTITION BY store_id ORDER BY sku) AS rn
+		FROM inventory` + w.String() + `
+	) ranked WHERE rn <= ? ORDER BY store_id, sku`
+	var rows []Inventory
+	if err := s.selectContext(ctx, &rows, q, append(w.args, n+1)...); err != nil {
+		return nil, fmt.Errorf("inventory pages: %w", err)
+	}
+	byStore := make(map[string][]Inventory, len(ids))
+	for _, r := range rows {
+		byStore[r.StoreID] = append(byStore[r.StoreID], r)
+	}
+	for _, id := range ids {
+		out[id] = finishPage(byStore[id], n, func(x Inventory) any { return skuCursor{SKU: x.SKU} })
+	}
+	return out, nil
+}
+
+// StockBySKU returns, per SKU, the stores that can sell it now (available > 0),
+// ordered by store id.
+func (s *DB) StockBySKU(ctx context.Context, skus []string) (map[string][]Inventory, error) {
+	out := make(map[string][]Inventory, len(skus))
+	if len(skus) == 0 {
+		return out, nil
+	}
+	q, args, err := sqlx.In(`SELECT `+inventoryCols+` FROM inventory
+		WHERE sku IN (?) AND on_hand - reserved > 0 ORDER BY sku, store_id`, uniq(skus))
+	if err != nil {
+		return nil, fmt.Errorf("stock by sku: %w", err)
+	}
+	var rows []Inventory
+	if err := s.selectContext(ctx, &rows, q, args...); err != nil {
+		return nil, fmt.Errorf("stock by sku: %w", err)
+	}
+	for _, r := range rows {
+		out[r.SKU] = append(out[r.SKU], r)
+	}
+	return out, nil
+}

@@ -1,0 +1,97 @@
+package store
+
+import (
+	"strings"
+	"time"
+)
+
+// where collects AND-ed conditions with their ? arguments, so list queries
+// can add optional filters without string surgery at every call site.
+type where struct {
+	parts []string
+	args  []any
+}
+
+func (w *where) add(cond string, args ...any) {
+	w.parts = append(w.parts, cond)
+	w.args = append(w.args, args...)
+}
+
+// String renders " WHERE a AND b", or "" when there is no condition.
+func (w *where) String() string {
+	if len(w.parts) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(w.parts, " AND ")
+}
+
+// placeholders returns "?, ?, ?" for n arguments.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// uniq drops repeated values, keeping the first occurrence, so IN lists do
+// not grow with duplicate keys from a loader.
+func uniq[T comparable](xs []T) []T {
+	seen := make(map[T]struct{}, len(xs))
+	out := make([]T, 0, len(xs))
+	for _, x := range xs {
+		if _, ok := seen[x]; ok {
+			continue
+		}
+		seen[x] = struct{}{}
+		out = append(out, x)
+	}
+	return out
+}
+
+// anys converts a slice for use as variadic query arguments.
+func anys[T any](xs []T) []any {
+	out := make([]any, len(xs))
+	for i, x := range xs {
+		out[i] = x
+	}
+	return out
+}
+
+// nowMillis is the stored form of the current time.
+func nowMillis() int64 { return Millis(time.Now()) }
+
+// searchSep separates fields in search_text so that a search does not match
+// across the end of one field and the start of the next.
+const searchSep = "\n"
+
+// ProductSearchText is the value of products.search_text for p. Whoever
+// inserts or updates a product must store it.
+func ProductSearchText(p Product) string {
+	return strings.ToLower(strings.Join([]string{p.Name, p.Description, p.SKU, p.Barcode}, searchSep))
+}
+
+// CustomerSearchText is the value of customers.search_text: lowercased name
+// and email, and the digits of the phone number so that "555-0101" and
+// "(555) 0101" find each other. Whoever inserts or updates a customer must store it.
+func CustomerSearchText(name, email, phone string) string {
+	return strings.ToLower(strings.Join([]string{name, email, digitsOf(phone)}, searchSep))
+}
+
+// digitsOf keeps the ASCII digits of s.
+func digitsOf(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// likeEscape is the ESCAPE clause that goes with likeContains patterns; a
+// backslash is a plain character in string literals on both engines.
+const likeEscape = ` ESCAPE '\'`
+
+// likeContains is a LIKE pattern matching s anywhere, with s's own % and _
+// (and the escape character) taken literally.
+func likeContains(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + r.Replace(s) + "%"
+}

@@ -1,0 +1,51 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+)
+
+const storeCols = `id, name, city, address, latitude, longitude, phone`
+
+// ListStores returns stores ordered by id.
+func (s *DB) ListStores(ctx context.Context, page Page) (Paged[Store], error) {
+	n, err := pageSize(page)
+	if err != nil {
+		return Paged[Store]{}, err
+	}
+	var w where
+	var c idCursor
+	if ok, err := decodeCursor(page.After, &c); err != nil {
+		return Paged[Store]{}, err
+	} else if ok {
+		w.add("id > ?", c.ID)
+	}
+	var rows []Store
+	q := `SELECT ` + storeCols + ` FROM stores` + w.String() + ` ORDER BY id LIMIT ?`
+	if err := s.selectContext(ctx, &rows, q, append(w.args, n+1)...); err != nil {
+		return Paged[Store]{}, fmt.Errorf("list stores: %w", err)
+	}
+	return finishPage(rows, n, func(x Store) any { return idCursor{ID: x.ID} }), nil
+}
+
+// StoresByID loads stores in one statement; unknown ids are absent.
+func (s *DB) StoresByID(ctx context.Context, ids []string) (map[string]Store, error) {
+	out := make(map[string]Store, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	q, args, err := sqlx.In(`SELECT `+storeCols+` FROM stores WHERE id IN (?)`, uniq(ids))
+	if err != nil {
+		return nil, fmt.Errorf("stores by id: %w", err)
+	}
+	var rows []Store
+	if err := s.selectContext(ctx, &rows, q, args...); err != nil {
+		return nil, fmt.Errorf("stores by id: %w", err)
+	}
+	for _, r := range rows {
+		out[r.ID] = r
+	}
+	return out, nil
+}

@@ -1,0 +1,172 @@
+package resolvers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/vikstrous/dataloadgen"
+
+	"github.com/middletier/middletier/graph/model"
+	"github.com/middletier/middletier/internal/auth"
+	"github.com/middletier/middletier/internal/store"
+	"github.com/middletier/middletier/loaders"
+)
+
+// page turns GraphQL paging arguments into a store page; the store checks the bounds.
+func page(first *int, after *string) store.Page {
+	p := store.Page{}
+	if first != nil {
+		p.First = *first
+		if p.First == 0 {
+			// 0 would mean "the default" to the store; in GraphQL it is a mistake.
+			p.First = -1
+		}
+	}
+	if after != nil {
+		p.After = *after
+	}
+	return p
+}
+
+func pageInfo[T any](p store.Paged[T]) *model.PageInfo {
+	pi := &model.PageInfo{HasNextPage: p.HasNext}
+	if p.EndCursor != "" {
+		c := p.EndCursor
+		pi.EndCursor = &c
+	}
+	return pi
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// optional loads a root entity and answers null when it does not exist.
+func optional[T any](v T, err error) (*T, error) {
+	if errors.Is(err, dataloadgen.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// required loads a related entity that must exist; a missing row is a broken
+// reference, so it is an internal error, not the client's.
+func required[T any](v T, err error) (*T, error) {
+	if err != nil {
+		return nil, fmt.Errorf("load related row: %w", err)
+	}
+	return &v, nil
+}
+
+// storeExists turns an unknown store id into a NOT_FOUND error naming it.
+func storeExists(ctx context.Context, id string) (store.Store, error) {
+	s, err := loaders.For(ctx).Store.Load(ctx, id)
+	if errors.Is(err, dataloadgen.ErrNotFound) {
+		return s, fmt.Errorf("store %s: %w", id, store.ErrNotFound)
+	}
+	return s, err
+}
+
+// actorID is the signed-in employee's id, or nil before identity is known.
+func actorID(ctx context.Context) *string {
+	if p, ok := auth.PrincipalFrom(ctx); ok && p.EmployeeID != "" {
+		id := p.EmployeeID
+		return &id
+	}
+	return nil
+}
+
+// availability gathers stock at storeID and the nearest stores that have the product.
+func availability(ctx context.Context, storeID, sku string, nearbyLimit int) (*model.Availability, error) {
+	if nearbyLimit < 0 || nearbyLimit > 20 {
+		return nil, fmt.Errorf("nearbyLimit must be between 0 and 20: %w", store.ErrInvalidInput)
+	}
+	l := loaders.For(ctx)
+	here, err := storeExists(ctx, storeID)
+	if err != nil {
+		return nil, err
+	}
+	a := &model.Availability{StoreID: storeID, SKU: sku, Nearby: []model.NearbyStock{}}
+	inv, err := l.Inventory.Load(ctx, store.InventoryKey{StoreID: storeID, SKU: sku})
+	switch {
+	case errors.Is(err, dataloadgen.ErrNotFound):
+	case err != nil:
+		return nil, err
+	default:
+		a.OnHand, a.Available = inv.OnHand, inv.Available()
+	}
+	a.InStock = a.Available > 0
+	if nearbyLimit == 0 {
+		return a, nil
+	}
+	stock, err := l.StockBySKU.Load(ctx, sku)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(stock))
+	for _, s := range stock {
+		if s.StoreID != storeID {
+			ids = append(ids, s.StoreID)
+		}
+	}
+	stores, err := l.Store.LoadAll(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]store.Store, len(stores))
+	for _, s := range stores {
+		byID[s.ID] = s
+	}
+	for _, s := range stock {
+		other, ok := byID[s.StoreID]
+		if !ok || s.StoreID == storeID {
+			continue
+		}
+		a.Nearby = append(a.Nearby, model.NearbyStock{
+			StoreID:    s.StoreID,
+			Available:  s.Available(),
+			DistanceKm: math.Round(distanceKm(here, other)*10) / 10,
+		})
+	}
+	sort.SliceStable(a.Nearby, func(i, j int) bool { return a.Nearby[i].DistanceKm < a.Nearby[j].DistanceKm })
+	if len(a.Nearby) > nearbyLimit {
+		a.Nearby = a.Nearby[:nearbyLimit]
+	}
+	return a, nil
+}
+
+// distanceKm is the great-circle (haversine) distance between two stores.
+func distanceKm(a, b store.Store) float64 {
+	const earthRadiusKm = 6371.0
+	rad := func(d float64) float64 { return d * math.Pi / 180 }
+	dLat, dLon := rad(b.Latitude-a.Latitude), rad(b.Longitude-a.Longitude)
+	h := math.Sin(dLat/2)*math.Sin(dLat/2) + math.Cos(rad(a.Latitude))*math.Cos(rad(b.Latitude))*math.Sin(dLon/2)*math.Sin(dLon/2)
+	return 2 * earthRadiusKm * math.Asin(math.Sqrt(h))
+}
+
+// recordParams converts the GraphQL input into the store's parameters.
+func recordParams(ctx context.Context, in model.RecordBackorderInput) store.RecordBackorderParams {
+	p := store.RecordBackorderParams{
+		StoreID:           in.StoreID,
+		SKU:               strings.TrimSpace(in.Sku),
+		Quantity:          in.Quantity,
+		CustomerID:        deref(in.CustomerID),
+		ContactPreference: in.ContactPreference,
+		Note:              deref(in.Note),
+		RecordedBy:        actorID(ctx),
+	}
+	if c := in.NewCustomer; c != nil {
+		p.NewCustomer = &store.NewCustomer{Name: strings.TrimSpace(c.Name), Phone: strings.TrimSpace(deref(c.Phone)), Email: strings.TrimSpace(deref(c.Email))}
+	}
+	return p
+}

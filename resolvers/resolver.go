@@ -1,0 +1,27 @@
+// Package resolvers holds middletier's GraphQL resolvers: reads go through the
+// request's loaders, writes through the store. Helpers live in other files so
+// that *.resolvers.go stay a few lines per field.
+package resolvers
+
+import (
+	"context"
+
+	"github.com/middletier/middletier/internal/store"
+)
+
+// DB is what the resolvers need beyond the loaders: lists and writes.
+type DB interface {
+	ListStores(ctx context.Context, page store.Page) (store.Paged[store.Store], error)
+	SearchProducts(ctx context.Context, f store.ProductFilter, page store.Page) (store.Paged[store.Product], error)
+	SearchCustomers(ctx context.Context, text string, page store.Page) (store.Paged[store.Customer], error)
+	ListBackorders(ctx context.Context, f store.BackorderFilter, page store.Page) (store.Paged[store.Backorder], error)
+	ListEvents(ctx context.Context, f store.EventFilter, page store.Page) (store.Paged[store.Event], error)
+	RecordBackorder(ctx context.Context, p store.RecordBackorderParams) (store.Backorder, error)
+	UpdateBackorderStatus(ctx context.Context, id, status, note string, changedBy *string) (store.Backorder, error)
+	RSVP(ctx context.Context, eventID, employeeID, response string) (store.RSVP, error)
+}
+
+// Resolver is the root resolver; gqlgen builds the per-type resolvers from it.
+type Resolver struct {
+	DB DB
+}
