@@ -42,6 +42,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrate(ctx, rest, getenv, stdout, stderr)
 	case "seed":
 		return seed(ctx, rest, getenv, stdout, stderr)
+	case "token":
+		return tokenCmd(ctx, rest, getenv, stdout, stderr)
+	case "connector":
+		return connectorCmd(ctx, rest, getenv, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, topUsage)
 		return nil
@@ -57,6 +61,8 @@ Usage:
   middletier [serve] [settings]        run the service (default)
   middletier migrate [settings]        apply database migrations and exit
   middletier seed [--scale N] [settings]  load demo data into an empty database
+  middletier token --user LOGIN [--ttl D] [--scope S]  print a dev bearer token for a demo user
+  middletier connector export --out DIR [settings]    write the Power Platform connector package
   middletier COMMAND --help            the settings of a command
 
 `

@@ -19,11 +19,13 @@ const EnvPrefix = "MIDDLETIER_"
 
 // Config holds every setting of the service.
 type Config struct {
-	Addr     string
-	Database Database
-	HTTP     HTTP
-	GraphQL  GraphQL
-	Log      Log
+	Addr      string
+	Database  Database
+	HTTP      HTTP
+	GraphQL   GraphQL
+	Log       Log
+	Auth      Auth
+	Connector Connector
 }
 
 // Database says where the data lives.
@@ -113,6 +115,8 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.GraphQL.BatchWait, "batch-wait", c.GraphQL.BatchWait, "how long a dataloader waits to gather keys into one batch; each nested level of a query waits once")
 	fs.TextVar(&c.Log.Level, "log-level", c.Log.Level, "log level: debug, info, warn or error")
 	fs.StringVar(&c.Log.Format, "log-format", c.Log.Format, "log format: text or json")
+	c.Auth.flags(fs)
+	c.Connector.flags(fs)
 }
 
 // EnvName is the environment variable for a flag: data-dir -> MIDDLETIER_DATA_DIR.

@@ -8,7 +8,8 @@ import (
 	"net/http"
 	"runtime/debug"
 
-	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/executor"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/go-chi/chi/v5/middleware"
@@ -22,13 +23,32 @@ import (
 	"github.com/middletier/middletier/resolvers"
 )
 
-// Executor is the configured gqlgen server: /graphql serves it over HTTP and
-// the REST facade runs its stored documents through the same instance, so
-// both share limits, extensions, caches and the error presenter.
+// Executor is the configured gqlgen executor: /graphql serves it over HTTP
+// and the REST facade runs its stored documents through the same instance,
+// in process, so both share limits, extensions, caches and the error presenter.
 type Executor struct {
-	*handler.Server
+	*executor.Executor
+	schema     graphql.ExecutableSchema
+	transports []graphql.Transport
 	queryCache *cache.Cache[*ast.QueryDocument]
 	apqCache   *cache.Cache[string]
+}
+
+// Schema is the executable schema, for validating stored documents.
+func (e *Executor) Schema() *ast.Schema { return e.schema.Schema() }
+
+// ServeHTTP serves GraphQL over HTTP through the first transport that
+// supports the request, as gqlgen's handler.Server does.
+// Panics are left to the router's recoverer, which answers 500 with the request id.
+func (e *Executor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	r = r.WithContext(graphql.StartOperationTrace(r.Context()))
+	for _, t := range e.transports {
+		if t.Supports(r) {
+			t.Do(w, r, e.Executor)
+			return
+		}
+	}
+	writeGraphQLError(w, http.StatusBadRequest, "unsupported GraphQL request: use GET with a query parameter, or POST with a JSON body")
 }
 
 // NewExecutor builds the GraphQL executor over db.
@@ -54,10 +74,7 @@ func NewExecutor(cfg config.GraphQL, db resolvers.DB, log *slog.Logger) (*Execut
 		Resolvers:  &resolvers.Resolver{DB: db},
 		Complexity: resolvers.Complexity(),
 	})
-	srv := handler.New(es)
-	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv := executor.New(es)
 	srv.SetQueryCache(queryCache)
 	if cfg.Introspection {
 		srv.Use(extension.Introspection{})
@@ -69,7 +86,13 @@ func NewExecutor(cfg config.GraphQL, db resolvers.DB, log *slog.Logger) (*Execut
 		log.ErrorContext(ctx, "panic in resolver", "panic", p, "request_id", middleware.GetReqID(ctx), "stack", string(debug.Stack()))
 		return &gqlerror.Error{Message: "internal server error", Extensions: map[string]any{"code": gqlerr.Internal}}
 	})
-	return &Executor{Server: srv, queryCache: queryCache, apqCache: apqCache}, nil
+	return &Executor{
+		Executor:   srv,
+		schema:     es,
+		transports: []graphql.Transport{transport.Options{}, transport.GET{}, transport.POST{}},
+		queryCache: queryCache,
+		apqCache:   apqCache,
+	}, nil
 }
 
 // Close stops the caches' goroutines.

@@ -36,6 +36,18 @@ type Deps struct {
 	Loaders  loaders.Source
 	Ready    Readiness
 	Frontend http.Handler // the playground, mounted at / when not nil
+	// Authenticate verifies the bearer token of /graphql and /api/v1 requests
+	// and puts the principal in the context; nil leaves them open (tests only).
+	Authenticate func(http.Handler) http.Handler
+	// Issuer serves the dev identity issuer's discovery document and keys
+	// under /dev-issuer when not nil (dev mode only).
+	Issuer http.Handler
+	// Facade is the REST connector facade, mounted at /api/v1 behind
+	// Authenticate and the loaders when not nil.
+	Facade http.Handler
+	// Definition serves GET /api/v1/swagger.json without a token, so that
+	// makers and tools can import the connector definition.
+	Definition http.Handler
 }
 
 // NewHandler builds the whole HTTP surface.
@@ -71,14 +83,28 @@ func NewHandler(cfg config.Config, d Deps) http.Handler {
 			r.Use(cors.Handler(cors.Options{
 				AllowedOrigins: cfg.HTTP.CORSOrigins,
 				AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
-				AllowedHeaders: []string{"Authorization", "Content-Type", "Accept", "Idempotency-Key"},
-				ExposedHeaders: []string{"X-Request-Id", "ETag"},
+				AllowedHeaders: []string{"Authorization", "Content-Type", "Accept", "Idempotency-Key", "If-None-Match"},
+				ExposedHeaders: []string{"X-Request-Id", "ETag", "Retry-After"},
 				MaxAge:         600,
 			}))
 		}
-		r.Use(loaders.Middleware(d.Loaders, cfg.GraphQL.BatchWait))
-		r.Handle("/graphql", graphqlHTTP(d.Exec))
+		if d.Definition != nil {
+			r.Method(http.MethodGet, "/api/v1/swagger.json", d.Definition)
+		}
+		r.Group(func(r chi.Router) {
+			if d.Authenticate != nil {
+				r.Use(d.Authenticate)
+			}
+			r.Use(loaders.Middleware(d.Loaders, cfg.GraphQL.BatchWait))
+			r.Handle("/graphql", graphqlHTTP(d.Exec))
+			if d.Facade != nil {
+				r.Mount("/api/v1", d.Facade)
+			}
+		})
 	})
+	if d.Issuer != nil {
+		r.Mount("/dev-issuer", d.Issuer)
+	}
 
 	if d.Frontend != nil {
 		r.Handle("/", d.Frontend)

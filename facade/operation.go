@@ -1,0 +1,74 @@
+// Package facade is the REST connector facade: every file in operations/ is
+// one named GraphQL operation plus its REST binding. At start-up the files
+// are parsed and validated against the schema; each becomes a route under
+// /api/v1 that binds REST parameters to the operation's variables, runs the
+// stored document in process through the same executor as /graphql, shapes
+// the result for canvas apps, and maps errors to HTTP statuses. The same
+// operations generate the Swagger 2.0 definition and the connector package.
+package facade
+
+import "github.com/vektah/gqlparser/v2/ast"
+
+// Operation is one loaded, validated operation file.
+type Operation struct {
+	ID          string // operationId: the GraphQL operation's name, PascalCase
+	File        string // file name, for error messages
+	Method      string // GET or POST
+	Path        string // chi pattern under /api/v1, e.g. /stores/{storeId}/backorders
+	Summary     string // sentence case, <= 80 chars, no trailing punctuation
+	Description string // full sentence(s), ends with punctuation
+	Visibility  string // important | advanced | internal (x-ms-visibility)
+	// Result is the dot path inside data to the value returned as the body
+	// ("stores", "recordBackorder.backorder", "" for the whole data object).
+	Result string
+	// Paged: Result is a connection ({nodes, pageInfo}); the body becomes
+	// {"value": nodes, "nextLink": ..., "nextCursor": ...}.
+	Paged bool
+	// PageSize and Cursor name the variables that page (Paged only).
+	PageSize, Cursor string
+	// Write marks a mutation: Idempotency-Key / clientRequestId apply.
+	Write bool
+	// Params bind REST parameters to variables, in definition order.
+	Params []Param
+	// Body, when not nil, binds the JSON body (POST only).
+	Body *Body
+
+	Source string                   // the GraphQL document text, run as is
+	Doc    *ast.QueryDocument       // parsed and validated at start-up
+	Op     *ast.OperationDefinition // the one operation in Doc
+}
+
+// Param binds one path, query or header parameter to one variable.
+type Param struct {
+	Name        string // REST name (path template name, query key, header name)
+	In          string // path | query | header
+	Variable    string // GraphQL variable name (without $)
+	Summary     string // x-ms-summary, Title Case
+	Description string // from the binding, else the schema argument's description
+	Required    bool   // path params always; else the variable is non-null without default
+	Visibility  string // optional x-ms-visibility for the parameter
+	Default     any    // the variable's default value, if any (sent by the runtime!)
+	Type        *ast.Type
+	// Picker fills x-ms-dynamic-values from another operation's list.
+	Picker *Picker
+}
+
+// Body binds the JSON request body.
+type Body struct {
+	// Variable receives the whole body (an input object), e.g. "input".
+	Variable string
+	Type     *ast.Type
+	// ClientRequestID names the body property that carries an idempotency key
+	// for makers who cannot set headers ("clientRequestId"); it is removed
+	// before the body is bound to Variable.
+	ClientRequestID string
+}
+
+// Picker is x-ms-dynamic-values: a dropdown fed by another operation.
+type Picker struct {
+	OperationID     string            // e.g. ListStores
+	ValueCollection string            // "value"
+	ValuePath       string            // property of each item, e.g. "id"
+	ValueTitle      string            // property shown, e.g. "name"
+	Parameters      map[string]string // fixed parameters passed to the picker operation
+}
