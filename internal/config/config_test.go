@@ -1,0 +1,58 @@
+package config
+
+import (
+	"flag"
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		check   func(Config) bool
+		wantErr string
+	}{
+		{"defaults", nil, nil, func(c Config) bool { return c.Addr == ":8080" && c.Database.DataDir == "data" && c.Database.AutoSeed }, ""},
+		{"env fills a setting", nil, map[string]string{"MIDDLETIER_ADDR": ":9090", "MIDDLETIER_BATCH_WAIT": "3ms"}, func(c Config) bool { return c.Addr == ":9090" && c.GraphQL.BatchWait == 3*time.Millisecond }, ""},
+		{"flag wins over env", []string{"--addr", ":7070"}, map[string]string{"MIDDLETIER_ADDR": ":9090"}, func(c Config) bool { return c.Addr == ":7070" }, ""},
+		{"list setting", []string{"--cors-origins", "https://a.example, https://b.example"}, nil, func(c Config) bool { return len(c.HTTP.CORSOrigins) == 2 && c.HTTP.CORSOrigins[1] == "https://b.example" }, ""},
+		{"bad env value names the variable", nil, map[string]string{"MIDDLETIER_AUTO_SEED": "maybe"}, nil, "MIDDLETIER_AUTO_SEED"},
+		{"body limit below the gateway's", []string{"--max-body-bytes", "1000"}, nil, nil, "max-body-bytes"},
+		{"not a postgres url", []string{"--database-url", "mysql://db"}, nil, nil, "database-url"},
+		{"bad log format", []string{"--log-format", "xml"}, nil, nil, "log-format"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Defaults()
+			fs := flag.NewFlagSet("test", flag.ContinueOnError)
+			fs.SetOutput(io.Discard)
+			c.Flags(fs)
+			err := Parse(fs, tt.args, func(k string) string { return tt.env[k] })
+			if err == nil {
+				err = c.Validate()
+			}
+			switch {
+			case tt.wantErr != "":
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one mentioning %q", err, tt.wantErr)
+				}
+			case err != nil:
+				t.Fatalf("err = %v", err)
+			case !tt.check(c):
+				t.Fatalf("config = %+v", c)
+			}
+		})
+	}
+}
+
+func TestLogValueMasksPassword(t *testing.T) {
+	c := Defaults()
+	c.Database.URL = "postgres://app:s3cret@db:5432/mt"
+	if s := c.LogValue().String(); strings.Contains(s, "s3cret") {
+		t.Fatalf("LogValue shows the password: %s", s)
+	}
+}

@@ -1,0 +1,42 @@
+package gqlerr
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"testing"
+
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/middletier/middletier/internal/auth"
+	"github.com/middletier/middletier/internal/store"
+)
+
+func TestPresenter(t *testing.T) {
+	present := Presenter(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	tests := []struct {
+		name     string
+		err      error
+		wantCode string
+		wantMsg  string
+	}{
+		{"not found", fmt.Errorf("store S999: %w", store.ErrNotFound), NotFound, "store S999 not found"},
+		{"bad input", fmt.Errorf("quantity must be between 1 and 999: %w", store.ErrInvalidInput), BadUserInput, "quantity must be between 1 and 999"},
+		{"conflict", fmt.Errorf("backorder is FULFILLED; it cannot become OPEN: %w", store.ErrConflict), Conflict, "backorder is FULFILLED; it cannot become OPEN"},
+		{"forbidden", fmt.Errorf("store S001 is not yours: %w", auth.ErrForbidden), Forbidden, "store S001 is not yours"},
+		{"internal is masked", errors.New("pq: relation \"secret_table\" does not exist"), Internal, "internal server error"},
+		{"gqlgen's own pass through", &gqlerror.Error{Message: "Cannot query field", Extensions: map[string]any{"code": "GRAPHQL_VALIDATION_FAILED"}}, "GRAPHQL_VALIDATION_FAILED", "Cannot query field"},
+		{"body echo dropped", &gqlerror.Error{Message: "json request body could not be decoded: unexpected EOF body:{\"query\": secret"}, "", "json request body could not be decoded: unexpected EOF"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := present(context.Background(), tt.err)
+			code, _ := got.Extensions["code"].(string)
+			if code != tt.wantCode || got.Message != tt.wantMsg {
+				t.Fatalf("got (%q, %q), want (%q, %q)", code, got.Message, tt.wantCode, tt.wantMsg)
+			}
+		})
+	}
+}
