@@ -14,6 +14,7 @@ import (
 	"github.com/middletier/middletier/internal/config"
 	"github.com/middletier/middletier/internal/server"
 	"github.com/middletier/middletier/internal/store"
+	"github.com/middletier/middletier/internal/telemetry"
 )
 
 // parseConfig reads a command's settings from args and the environment.
@@ -124,7 +125,7 @@ func buildHandler(cfg config.Config, db *store.DB, log *slog.Logger) (http.Handl
 	if err != nil {
 		return nil, nil, err
 	}
-	deps := server.Deps{Log: log, Exec: exec, Loaders: db, Ready: db}
+	deps := server.Deps{Log: log, Exec: exec, Loaders: db, Ready: db, Metrics: telemetry.New(db)}
 	if cfg.GraphQL.Playground {
 		deps.Frontend = playgroundHandler()
 	}

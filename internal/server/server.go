@@ -21,6 +21,7 @@ import (
 
 	"github.com/middletier/middletier/internal/config"
 	"github.com/middletier/middletier/internal/gqlerr"
+	"github.com/middletier/middletier/internal/telemetry"
 	"github.com/middletier/middletier/loaders"
 )
 
@@ -36,6 +37,8 @@ type Deps struct {
 	Loaders  loaders.Source
 	Ready    Readiness
 	Frontend http.Handler // the playground, mounted at / when not nil
+	// Metrics records requests and serves GET /metrics when not nil.
+	Metrics *telemetry.Metrics
 	// Authenticate verifies the bearer token of /graphql and /api/v1 requests
 	// and puts the principal in the context; nil leaves them open (tests only).
 	Authenticate func(http.Handler) http.Handler
@@ -58,6 +61,10 @@ func NewHandler(cfg config.Config, d Deps) http.Handler {
 	r.Use(middleware.RealIP)
 	r.Use(accessLog(d.Log))
 	r.Use(Recoverer(d.Log))
+	if d.Metrics != nil {
+		r.Use(d.Metrics.Middleware)
+		r.Method(http.MethodGet, "/metrics", d.Metrics.Handler())
+	}
 
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -1,0 +1,39 @@
+package telemetry
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/go-chi/chi/v5"
+)
+
+type fixedCounter int64
+
+func (f fixedCounter) Statements() int64 { return int64(f) }
+
+func TestMiddlewareLabelsByRoutePattern(t *testing.T) {
+	m := New(fixedCounter(42))
+	r := chi.NewRouter()
+	r.Use(m.Middleware)
+	r.Get("/items/{id}", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) })
+	r.Handle("/metrics", m.Handler())
+
+	for _, id := range []string{"1", "2", "3"} {
+		r.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/items/"+id, nil))
+	}
+	rec := httptest.NewRecorder()
+	r.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body, _ := io.ReadAll(rec.Body)
+	for _, want := range []string{
+		`middletier_http_requests_total{code="418",method="GET",route="/items/{id}"} 3`,
+		`middletier_db_statements_total 42`,
+		`middletier_http_request_duration_seconds_count{method="GET",route="/items/{id}"} 3`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
