@@ -135,22 +135,7 @@ func (s *DB) BackorderPages(ctx context.Context, ownerIDs []string, byCustomer b
 
 // BackordersByID loads backorders in one statement; unknown ids are absent.
 func (s *DB) BackordersByID(ctx context.Context, ids []string) (map[string]Backorder, error) {
-	out := make(map[string]Backorder, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	q, args, err := sqlx.In(`SELECT `+backorderCols+` FROM backorders WHERE id IN (?)`, uniq(ids))
-	if err != nil {
-		return nil, fmt.Errorf("backorders by id: %w", err)
-	}
-	var rows []Backorder
-	if err := s.selectContext(ctx, &rows, q, args...); err != nil {
-		return nil, fmt.Errorf("backorders by id: %w", err)
-	}
-	for _, r := range rows {
-		out[r.ID] = r
-	}
-	return out, nil
+	return byKeys(ctx, s, "backorders by id", `SELECT `+backorderCols+` FROM backorders WHERE id IN (?)`, ids, func(r Backorder) string { return r.ID })
 }
 
 const statusChangeCols = `backorder_id, seq, status, note, changed_by, changed_at`

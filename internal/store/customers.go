@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-
-	"github.com/jmoiron/sqlx"
 )
 
 const customerCols = `id, name, phone, email, created_at`
@@ -45,20 +43,5 @@ func (s *DB) SearchCustomers(ctx context.Context, text string, page Page) (Paged
 
 // CustomersByID loads customers in one statement; unknown ids are absent.
 func (s *DB) CustomersByID(ctx context.Context, ids []string) (map[string]Customer, error) {
-	out := make(map[string]Customer, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	q, args, err := sqlx.In(`SELECT `+customerCols+` FROM customers WHERE id IN (?)`, uniq(ids))
-	if err != nil {
-		return nil, fmt.Errorf("customers by id: %w", err)
-	}
-	var rows []Customer
-	if err := s.selectContext(ctx, &rows, q, args...); err != nil {
-		return nil, fmt.Errorf("customers by id: %w", err)
-	}
-	for _, r := range rows {
-		out[r.ID] = r
-	}
-	return out, nil
+	return byKeys(ctx, s, "customers by id", `SELECT `+customerCols+` FROM customers WHERE id IN (?)`, ids, func(r Customer) string { return r.ID })
 }

@@ -4,30 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-
-	"github.com/jmoiron/sqlx"
 )
 
 const employeeCols = `id, oid, login, name, email, role, store_id`
 
 // EmployeesByID loads employees in one statement; unknown ids are absent.
 func (s *DB) EmployeesByID(ctx context.Context, ids []string) (map[string]Employee, error) {
-	out := make(map[string]Employee, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	q, args, err := sqlx.In(`SELECT `+employeeCols+` FROM employees WHERE id IN (?)`, uniq(ids))
-	if err != nil {
-		return nil, fmt.Errorf("employees by id: %w", err)
-	}
-	var rows []Employee
-	if err := s.selectContext(ctx, &rows, q, args...); err != nil {
-		return nil, fmt.Errorf("employees by id: %w", err)
-	}
-	for _, r := range rows {
-		out[r.ID] = r
-	}
-	return out, nil
+	return byKeys(ctx, s, "employees by id", `SELECT `+employeeCols+` FROM employees WHERE id IN (?)`, ids, func(r Employee) string { return r.ID })
 }
 
 // EmployeeByLogin finds an employee by login name; ErrNotFound when absent.

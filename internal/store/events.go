@@ -43,22 +43,7 @@ func (s *DB) ListEvents(ctx context.Context, f EventFilter, page Page) (Paged[Ev
 
 // EventsByID loads events in one statement; unknown ids are absent.
 func (s *DB) EventsByID(ctx context.Context, ids []string) (map[string]Event, error) {
-	out := make(map[string]Event, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	q, args, err := sqlx.In(`SELECT `+eventCols+` FROM events WHERE id IN (?)`, uniq(ids))
-	if err != nil {
-		return nil, fmt.Errorf("events by id: %w", err)
-	}
-	var rows []Event
-	if err := s.selectContext(ctx, &rows, q, args...); err != nil {
-		return nil, fmt.Errorf("events by id: %w", err)
-	}
-	for _, r := range rows {
-		out[r.ID] = r
-	}
-	return out, nil
+	return byKeys(ctx, s, "events by id", `SELECT `+eventCols+` FROM events WHERE id IN (?)`, ids, func(r Event) string { return r.ID })
 }
 
 // AttendeeCounts counts GOING answers per event in one statement; events

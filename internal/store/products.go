@@ -42,22 +42,7 @@ func (s *DB) SearchProducts(ctx context.Context, f ProductFilter, page Page) (Pa
 
 // ProductsBySKU loads products in one statement; unknown SKUs are absent.
 func (s *DB) ProductsBySKU(ctx context.Context, skus []string) (map[string]Product, error) {
-	out := make(map[string]Product, len(skus))
-	if len(skus) == 0 {
-		return out, nil
-	}
-	q, args, err := sqlx.In(`SELECT `+productCols+` FROM products WHERE sku IN (?)`, uniq(skus))
-	if err != nil {
-		return nil, fmt.Errorf("products by sku: %w", err)
-	}
-	var rows []Product
-	if err := s.selectContext(ctx, &rows, q, args...); err != nil {
-		return nil, fmt.Errorf("products by sku: %w", err)
-	}
-	for _, r := range rows {
-		out[r.SKU] = r
-	}
-	return out, nil
+	return byKeys(ctx, s, "products by sku", `SELECT `+productCols+` FROM products WHERE sku IN (?)`, skus, func(r Product) string { return r.SKU })
 }
 
 const inventoryCols = `store_id, sku, on_hand, reserved, reorder_point, updated_at`

@@ -1,8 +1,12 @@
 package store
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // where collects AND-ed conditions with their ? arguments, so list queries
@@ -94,4 +98,25 @@ const likeEscape = ` ESCAPE '\'`
 func likeContains(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 	return "%" + r.Replace(s) + "%"
+}
+
+// byKeys loads the rows whose key is in keys with one statement (query has
+// one "IN (?)"); unknown keys are simply absent, and no keys send nothing.
+func byKeys[T any](ctx context.Context, s *DB, what, query string, keys []string, key func(T) string) (map[string]T, error) {
+	out := make(map[string]T, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	q, args, err := sqlx.In(query, uniq(keys))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	var rows []T
+	if err := s.selectContext(ctx, &rows, q, args...); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	for _, r := range rows {
+		out[key(r)] = r
+	}
+	return out, nil
 }

@@ -3,8 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-
-	"github.com/jmoiron/sqlx"
 )
 
 const storeCols = `id, name, city, address, latitude, longitude, phone`
@@ -32,20 +30,5 @@ func (s *DB) ListStores(ctx context.Context, page Page) (Paged[Store], error) {
 
 // StoresByID loads stores in one statement; unknown ids are absent.
 func (s *DB) StoresByID(ctx context.Context, ids []string) (map[string]Store, error) {
-	out := make(map[string]Store, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	q, args, err := sqlx.In(`SELECT `+storeCols+` FROM stores WHERE id IN (?)`, uniq(ids))
-	if err != nil {
-		return nil, fmt.Errorf("stores by id: %w", err)
-	}
-	var rows []Store
-	if err := s.selectContext(ctx, &rows, q, args...); err != nil {
-		return nil, fmt.Errorf("stores by id: %w", err)
-	}
-	for _, r := range rows {
-		out[r.ID] = r
-	}
-	return out, nil
+	return byKeys(ctx, s, "stores by id", `SELECT `+storeCols+` FROM stores WHERE id IN (?)`, ids, func(r Store) string { return r.ID })
 }
