@@ -1,0 +1,343 @@
+// Package httpjson is the one HTTP+JSON calling convention the upstream
+// clients (hr, news, supply) share, so timeouts, size limits, header
+// propagation, status mapping and call counting are written and tested once.
+//
+// Retries: none at this layer, on purpose. net/http's Transport already
+// replays an idempotent request once when a reused keep-alive connection
+// turns out to be dead before any response byte arrived, which is the one
+// connection error a retry reliably fixes. A refused or timed-out connection
+// means the service is down or overloaded; retrying at once doubles the load
+// on it and the caller's latency, while the cache in front of the clients
+// serves the last good value (stale-if-error) and Power Apps connectors and
+// flows retry whole operations themselves. Stacking retries at every layer
+// multiplies them.
+package httpjson
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+	"unicode"
+
+	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/middletier/middletier/internal/upstream"
+)
+
+// Defaults for every client.
+const (
+	// DefaultTimeout bounds one call when the caller's context allows more.
+	// A home view gathers several sources for a phone; one slow source must
+	// not hold the whole screen longer than this.
+	DefaultTimeout = 3 * time.Second
+	// DefaultMaxBodyBytes bounds a response body read into memory. The
+	// largest legitimate answer (a batch of restocks) is tens of KiB, so
+	// 4 MiB only stops a broken or hostile upstream from exhausting memory.
+	DefaultMaxBodyBytes = 4 << 20
+	// DefaultUserAgent names middletier in the upstreams' access logs.
+	DefaultUserAgent = "middletier (+https://github.com/middletier/middletier)"
+
+	// errorBodyBytes bounds what is read of a non-2xx body to find the
+	// upstream's message, and what is drained so the connection can be reused.
+	errorBodyBytes = 64 << 10
+	// maxMessageRunes keeps an upstream's message short enough for an error
+	// string and a log line.
+	maxMessageRunes = 200
+)
+
+// Errors are the sentinels a client package wants its errors to wrap, so
+// that callers can test for hr.ErrUnavailable rather than an httpjson type.
+type Errors struct {
+	Unavailable error
+	NotFound    error
+	BadRequest  error
+}
+
+// Option changes a client's defaults.
+type Option func(*settings)
+
+type settings struct {
+	timeout   time.Duration
+	maxBody   int64
+	userAgent string
+}
+
+// WithTimeout sets the per-call timeout; the caller's context deadline still
+// applies when it is earlier. Zero or less keeps the default.
+func WithTimeout(d time.Duration) Option {
+	return func(s *settings) {
+		if d > 0 {
+			s.timeout = d
+		}
+	}
+}
+
+// WithMaxBodyBytes sets the largest response body accepted; zero or less
+// keeps the default.
+func WithMaxBodyBytes(n int64) Option {
+	return func(s *settings) {
+		if n > 0 {
+			s.maxBody = n
+		}
+	}
+}
+
+// WithUserAgent sets the User-Agent header; empty keeps the default.
+func WithUserAgent(ua string) Option {
+	return func(s *settings) {
+		if ua != "" {
+			s.userAgent = ua
+		}
+	}
+}
+
+// Client calls one upstream service. It is safe for concurrent use.
+type Client struct {
+	service string
+	base    *url.URL
+	baseErr error
+	hc      *http.Client
+	errs    Errors
+	s       settings
+	calls   atomic.Int64
+}
+
+// New builds a client for the service at baseURL (scheme, host and an
+// optional path prefix). hc nil gets a client of its own with a pooled
+// transport. An invalid baseURL is reported by every call rather than here,
+// so constructors stay infallible; config validation catches it first.
+func New(service, baseURL string, hc *http.Client, errs Errors, opts ...Option) *Client {
+	c := &Client{
+		service: service,
+		hc:      hc,
+		errs:    errs,
+		s:       settings{timeout: DefaultTimeout, maxBody: DefaultMaxBodyBytes, userAgent: DefaultUserAgent},
+	}
+	for _, o := range opts {
+		o(&c.s)
+	}
+	// A client package that does not name a class still gets the shared one,
+	// never a nil to wrap.
+	c.errs.Unavailable = cmp.Or(c.errs.Unavailable, upstream.ErrUnavailable)
+	c.errs.NotFound = cmp.Or(c.errs.NotFound, upstream.ErrNotFound)
+	c.errs.BadRequest = cmp.Or(c.errs.BadRequest, upstream.ErrBadRequest)
+	if c.hc == nil {
+		c.hc = defaultHTTPClient()
+	}
+	u, err := url.Parse(baseURL)
+	switch {
+	case err != nil:
+		c.baseErr = fmt.Errorf("%s: base URL: %w", service, err)
+	case (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		c.baseErr = fmt.Errorf("%s: base URL %q: want http(s)://host[/prefix]", service, baseURL)
+	default:
+		u.Path = strings.TrimSuffix(u.Path, "/")
+		u.RawPath = ""
+		c.base = u
+	}
+	return c
+}
+
+// defaultHTTPClient clones the default transport rather than sharing it, and
+// raises the idle connections kept per host: the stdlib default of 2 forces
+// a new TCP (and TLS) handshake for most concurrent calls to one upstream.
+// No http.Client.Timeout: every call carries a context deadline instead.
+func defaultHTTPClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 32
+	return &http.Client{Transport: t}
+}
+
+// Calls reports how many HTTP requests the client has sent (or tried to),
+// so tests can assert what a GraphQL query costs upstream.
+func (c *Client) Calls() int64 { return c.calls.Load() }
+
+// Get sends GET path?query and decodes a JSON answer into out.
+func (c *Client) Get(ctx context.Context, path string, query url.Values, out any) error {
+	return c.do(ctx, http.MethodGet, path, query, nil, out)
+}
+
+// Post sends in as a JSON body to path and decodes the JSON answer into out.
+// Use it for queries too large for a URL (batch lookups): the call is still
+// a read, and the caller decides whether that matters.
+func (c *Client) Post(ctx context.Context, path string, in, out any) error {
+	body, err := json.Marshal(in)
+	if err != nil {
+		return fmt.Errorf("%s: POST %s: encode request: %w", c.service, path, err)
+	}
+	return c.do(ctx, http.MethodPost, path, nil, body, out)
+}
+
+func (c *Client) do(ctx context.Context, method, path string, query url.Values, body []byte, out any) error {
+	if c.baseErr != nil {
+		return c.baseErr
+	}
+	op := method + " " + path
+	u := *c.base
+	u.Path += path
+	u.RawQuery = query.Encode()
+
+	// The earlier of the caller's deadline and the client's timeout wins.
+	callCtx, cancel := context.WithTimeout(ctx, c.s.timeout)
+	defer cancel()
+
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(callCtx, method, u.String(), rd)
+	if err != nil {
+		return fmt.Errorf("%s: %s: %w", c.service, op, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.s.userAgent)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	// The same id in our logs and the upstream's ties one screen's calls together.
+	if id := middleware.GetReqID(ctx); id != "" {
+		req.Header.Set(middleware.RequestIDHeader, id)
+	}
+
+	c.calls.Add(1)
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return c.transportError(ctx, op, err)
+	}
+	defer func() {
+		// Drain a little so the keep-alive connection can be reused.
+		_, _ = io.CopyN(io.Discard, resp.Body, errorBodyBytes)
+		_ = resp.Body.Close()
+	}()
+
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return c.statusError(op, resp)
+	}
+	if !isJSON(resp.Header.Get("Content-Type")) {
+		return fmt.Errorf("%w: %s: response Content-Type %q, want JSON", c.errs.Unavailable, op, resp.Header.Get("Content-Type"))
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, c.s.maxBody+1))
+	if err != nil {
+		return c.transportError(ctx, op, err)
+	}
+	if int64(len(data)) > c.s.maxBody {
+		return fmt.Errorf("%w: %s: response larger than %d bytes", c.errs.Unavailable, op, c.s.maxBody)
+	}
+	// Unmarshal, not a streaming Decoder: it rejects trailing data after the
+	// document, and wrong types fail instead of being skipped. Unknown fields
+	// are allowed: an upstream adding a field is a compatible change, and
+	// each client checks the fields it needs once decoded.
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("%w: %s: malformed JSON: %w", c.errs.Unavailable, op, err)
+	}
+	return nil
+}
+
+// transportError classifies a failure to get a response. The caller going
+// away (its context cancelled) says nothing about the upstream, so it is not
+// ErrUnavailable; a deadline, ours or the caller's, is: the upstream did not
+// answer in the time it was given.
+func (c *Client) transportError(ctx context.Context, op string, err error) error {
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return fmt.Errorf("%s: %s: %w", c.service, op, ctx.Err())
+	}
+	return fmt.Errorf("%w: %s: %w", c.errs.Unavailable, op, err)
+}
+
+func (c *Client) statusError(op string, resp *http.Response) error {
+	msg := upstreamMessage(resp)
+	status := resp.Status
+	if msg != "" && msg != http.StatusText(resp.StatusCode) {
+		status += ": " + msg
+	}
+	switch {
+	case resp.StatusCode == http.StatusNotFound:
+		return fmt.Errorf("%w: %s: %s", c.errs.NotFound, op, status)
+	case resp.StatusCode == http.StatusTooManyRequests,
+		resp.StatusCode == http.StatusRequestTimeout,
+		resp.StatusCode >= 500:
+		return fmt.Errorf("%w: %s: %s", c.errs.Unavailable, op, status)
+	case resp.StatusCode == http.StatusBadRequest,
+		resp.StatusCode == http.StatusUnprocessableEntity:
+		return fmt.Errorf("%w: %s: %s", c.errs.BadRequest, op, status)
+	default:
+		// 401, 403, 405, 3xx left after redirects...: our configuration or
+		// code is wrong, not the user's input and not a passing outage, so it
+		// wraps no sentinel and surfaces as an internal error.
+		return fmt.Errorf("%s: %s: unexpected %s", c.service, op, status)
+	}
+}
+
+// upstreamMessage finds a human message in an error body: the common JSON
+// shapes {"error":{"message":..}}, {"error":".."}, {"message":".."}, or
+// else the start of a plain-text body. It is cut short and made one line
+// because it ends up in logs and, for 400s, in the error text.
+func upstreamMessage(resp *http.Response) string {
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, errorBodyBytes))
+	var msg string
+	if isJSON(resp.Header.Get("Content-Type")) {
+		var b struct {
+			Message string          `json:"message"`
+			Error   json.RawMessage `json:"error"`
+		}
+		if json.Unmarshal(data, &b) == nil {
+			msg = b.Message
+			var nested struct {
+				Message string `json:"message"`
+			}
+			var s string
+			switch {
+			case json.Unmarshal(b.Error, &nested) == nil && nested.Message != "":
+				msg = nested.Message
+			case json.Unmarshal(b.Error, &s) == nil && s != "":
+				msg = s
+			}
+		}
+	} else if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
+		msg = string(data)
+	}
+	return oneLine(msg)
+}
+
+func oneLine(s string) string {
+	s = strings.Join(strings.FieldsFunc(s, unicode.IsSpace), " ")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsPrint(r) {
+			return r
+		}
+		return -1
+	}, s)
+	if r := []rune(s); len(r) > maxMessageRunes {
+		s = string(r[:maxMessageRunes]) + "…"
+	}
+	return s
+}
+
+func isJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
+}
+
+// WriteJSON writes v as a JSON response with status; the demo servers use it
+// so they answer with the same framing the clients expect.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// WriteError writes the error shape the demo servers use:
+// {"error":{"code":..,"message":..}}.
+func WriteError(w http.ResponseWriter, status int, code, message string) {
+	WriteJSON(w, status, map[string]any{"error": map[string]string{"code": code, "message": message}})
+}

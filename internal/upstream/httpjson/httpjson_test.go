@@ -1,0 +1,161 @@
+package httpjson_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/middletier/middletier/internal/upstream"
+	"github.com/middletier/middletier/internal/upstream/httpjson"
+	"github.com/middletier/middletier/internal/upstream/upstreamtest"
+)
+
+var errs = httpjson.Errors{} // the shared classes stand in for a service's sentinels
+
+type echo struct {
+	Method      string `json:"method"`
+	Path        string `json:"path"`
+	Query       string `json:"query"`
+	Body        string `json:"body"`
+	ContentType string `json:"contentType"`
+}
+
+func echoHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		httpjson.WriteJSON(w, http.StatusOK, echo{r.Method, r.URL.Path, r.URL.RawQuery, string(b), r.Header.Get("Content-Type")})
+	})
+}
+
+func TestGetAndPost(t *testing.T) {
+	srv := upstreamtest.Serve(t, echoHandler())
+	c := httpjson.New("test", srv.URL+"/base/", nil, errs, httpjson.WithUserAgent("middletier/1.2"))
+	ctx := context.Background()
+
+	var got echo
+	if err := c.Get(ctx, "/v1/things", map[string][]string{"id": {"a", "b&c"}}, &got); err != nil {
+		t.Fatal(err)
+	}
+	want := echo{Method: "GET", Path: "/base/v1/things", Query: "id=a&id=b%26c"}
+	if got != want {
+		t.Errorf("GET: got %+v, want %+v", got, want)
+	}
+	if h := srv.LastHeader(); h.Get("User-Agent") != "middletier/1.2" || h.Get("X-Request-Id") != "" {
+		t.Errorf("headers: User-Agent %q, X-Request-Id %q; want middletier/1.2 and none without a request id", h.Get("User-Agent"), h.Get("X-Request-Id"))
+	}
+
+	if err := c.Post(ctx, "/v1/things:query", map[string]int{"n": 1}, &got); err != nil {
+		t.Fatal(err)
+	}
+	want = echo{Method: "POST", Path: "/base/v1/things:query", Body: `{"n":1}`, ContentType: "application/json"}
+	if got != want {
+		t.Errorf("POST: got %+v, want %+v", got, want)
+	}
+	if c.Calls() != 2 {
+		t.Errorf("Calls() = %d, want 2", c.Calls())
+	}
+}
+
+func TestBadBaseURL(t *testing.T) {
+	for _, base := range []string{"", "localhost:8080", "ftp://example.com", "http://%zz"} {
+		c := httpjson.New("test", base, nil, errs)
+		var v any
+		err := c.Get(context.Background(), "/x", nil, &v)
+		if err == nil || errors.Is(err, upstream.ErrUnavailable) || c.Calls() != 0 {
+			t.Errorf("base %q: error %v after %d calls; want a configuration error and no call", base, err, c.Calls())
+		}
+	}
+}
+
+func TestStatusMapping(t *testing.T) {
+	tests := []struct {
+		name        string
+		status      int
+		contentType string
+		body        string
+		want        error // nil: an error wrapping no class
+		wantText    string
+	}{
+		{"nested message", 400, "application/json", `{"error":{"code":"x","message":"sku is required"}}`, upstream.ErrBadRequest, "400 Bad Request: sku is required"},
+		{"string error", 422, "application/problem+json", `{"error":"quantity too large"}`, upstream.ErrBadRequest, "quantity too large"},
+		{"top-level message", 400, "application/json", `{"message":"bad cursor"}`, upstream.ErrBadRequest, "bad cursor"},
+		{"plain text, one line, cut short", 400, "text/plain; charset=utf-8", "line one\nline two " + strings.Repeat("x", 500), upstream.ErrBadRequest, "line one line two xxx"},
+		{"HTML body not quoted", 400, "text/html", "<html>secret</html>", upstream.ErrBadRequest, "400 Bad Request"},
+		{"408", 408, "", "", upstream.ErrUnavailable, "408"},
+		{"504", 504, "", "", upstream.ErrUnavailable, "504"},
+		{"401 is our misconfiguration", 401, "", "", nil, "unexpected 401"},
+		{"403 is our misconfiguration", 403, "", "", nil, "unexpected 403"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := upstreamtest.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				if tt.contentType != "" {
+					w.Header().Set("Content-Type", tt.contentType)
+				}
+				w.WriteHeader(tt.status)
+				_, _ = io.WriteString(w, tt.body)
+			}))
+			var v any
+			err := httpjson.New("test", srv.URL, nil, errs).Get(context.Background(), "/x", nil, &v)
+			if err == nil || !strings.Contains(err.Error(), tt.wantText) {
+				t.Fatalf("error = %v, want it to contain %q", err, tt.wantText)
+			}
+			for _, class := range []error{upstream.ErrUnavailable, upstream.ErrNotFound, upstream.ErrBadRequest} {
+				if errors.Is(err, class) != (class == tt.want) {
+					t.Errorf("errors.Is(%v, %v) = %v", err, class, !(class == tt.want))
+				}
+			}
+			if strings.Contains(err.Error(), "secret") || len(err.Error()) > 400 {
+				t.Errorf("error text leaks or is too long: %q", err)
+			}
+		})
+	}
+}
+
+func TestMaxBodyOption(t *testing.T) {
+	srv := upstreamtest.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		httpjson.WriteJSON(w, http.StatusOK, map[string]string{"pad": strings.Repeat("x", 2000)})
+	}))
+	var v any
+	err := httpjson.New("test", srv.URL, nil, errs, httpjson.WithMaxBodyBytes(1024)).Get(context.Background(), "/x", nil, &v)
+	if !errors.Is(err, upstream.ErrUnavailable) || !strings.Contains(err.Error(), "larger than 1024") {
+		t.Fatalf("error = %v, want ErrUnavailable for a body over 1024 bytes", err)
+	}
+	if err := httpjson.New("test", srv.URL, nil, errs).Get(context.Background(), "/x", nil, &v); err != nil {
+		t.Fatalf("default limit: %v", err)
+	}
+}
+
+// The earlier of the caller's deadline and the client's timeout wins.
+func TestDeadlines(t *testing.T) {
+	var slow http.Handler
+	for _, f := range upstreamtest.Faults() {
+		if f.Blocks {
+			slow = f.Handler
+		}
+	}
+	url := upstreamtest.Serve(t, slow).URL
+	tests := []struct {
+		name           string
+		clientTimeout  time.Duration
+		callerDeadline time.Duration
+	}{
+		{"client timeout shorter", 20 * time.Millisecond, time.Hour},
+		{"caller deadline shorter", time.Hour, 20 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), tt.callerDeadline)
+			defer cancel()
+			var v any
+			err := httpjson.New("test", url, nil, errs, httpjson.WithTimeout(tt.clientTimeout)).Get(ctx, "/x", nil, &v)
+			if !errors.Is(err, upstream.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("error = %v, want ErrUnavailable wrapping context.DeadlineExceeded", err)
+			}
+		})
+	}
+}
