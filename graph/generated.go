@@ -115,6 +115,7 @@ type ComplexityRoot struct {
 		EndsAt        func(childComplexity int) int
 		ID            func(childComplexity int) int
 		Location      func(childComplexity int) int
+		MyRsvp        func(childComplexity int) int
 		StartsAt      func(childComplexity int) int
 		Title         func(childComplexity int) int
 	}
@@ -179,6 +180,7 @@ type ComplexityRoot struct {
 		Customer   func(childComplexity int, id string) int
 		Customers  func(childComplexity int, search string, first *int, after *string) int
 		Events     func(childComplexity int, includePast *bool, first *int, after *string) int
+		Me         func(childComplexity int) int
 		Product    func(childComplexity int, sku string) int
 		Products   func(childComplexity int, search *string, sku *string, category *string, first *int, after *string) int
 		Store      func(childComplexity int, id string) int
@@ -249,6 +251,7 @@ type EmployeeResolver interface {
 }
 type EventResolver interface {
 	AttendeeCount(ctx context.Context, obj *store.Event) (int, error)
+	MyRsvp(ctx context.Context, obj *store.Event) (*store.RSVP, error)
 }
 type InventoryItemResolver interface {
 	Store(ctx context.Context, obj *store.Inventory) (*store.Store, error)
@@ -270,6 +273,7 @@ type ProductResolver interface {
 	Availability(ctx context.Context, obj *store.Product, storeID string, nearbyLimit *int) (*model.Availability, error)
 }
 type QueryResolver interface {
+	Me(ctx context.Context) (*store.Employee, error)
 	Stores(ctx context.Context, first *int, after *string) (*model.StoreConnection, error)
 	Store(ctx context.Context, id string) (*store.Store, error)
 	Products(ctx context.Context, search *string, sku *string, category *string, first *int, after *string) (*model.ProductConnection, error)
@@ -582,6 +586,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Event.Location(childComplexity), true
+	case "Event.myRsvp":
+		if e.ComplexityRoot.Event.MyRsvp == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Event.MyRsvp(childComplexity), true
 	case "Event.startsAt":
 		if e.ComplexityRoot.Event.StartsAt == nil {
 			break
@@ -864,6 +874,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Events(childComplexity, args["includePast"].(*bool), args["first"].(*int), args["after"].(*string)), true
 
+	case "Query.me":
+		if e.ComplexityRoot.Query.Me == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Me(childComplexity), true
 	case "Query.product":
 		if e.ComplexityRoot.Query.Product == nil {
 			break
@@ -1124,7 +1140,12 @@ The entry points for reading middletier data.
 """
 type Query {
   """
-  Stores, ordered by store id.
+  The signed-in employee's own profile: who the token belongs to, their role and their store.
+  """
+  me: Employee!
+
+  """
+  The stores the signed-in employee may act for, ordered by store id: their own store, or every store for head office.
   """
   stores(
     """
@@ -1212,7 +1233,7 @@ type Query {
   ): Customer
 
   """
-  Backorders of one store, newest first.
+  Backorders of one store, newest first; null, with a FORBIDDEN error, for a store the caller does not work at (head office sees every store).
   """
   backorders(
     """
@@ -1231,10 +1252,10 @@ type Query {
     The endCursor of the previous page; leave empty for the first page.
     """
     after: String
-  ): BackorderConnection!
+  ): BackorderConnection
 
   """
-  One backorder by id, or null when there is no such backorder.
+  One backorder by id, or null when there is no such backorder; a backorder of another store is null with a FORBIDDEN error.
   """
   backorder(
     """
@@ -1344,7 +1365,7 @@ type Store {
   """
   longitude: Float!
   """
-  Stock of this store, ordered by SKU.
+  Stock of this store, ordered by SKU; null, with a FORBIDDEN error, for a store the caller does not work at.
   """
   inventory(
     """
@@ -1359,9 +1380,9 @@ type Store {
     The endCursor of the previous page; leave empty for the first page.
     """
     after: String
-  ): InventoryConnection!
+  ): InventoryConnection
   """
-  Backorders recorded at this store, newest first.
+  Backorders recorded at this store, newest first; null, with a FORBIDDEN error, for a store the caller does not work at.
   """
   backorders(
     """
@@ -1376,7 +1397,7 @@ type Store {
     The endCursor of the previous page; leave empty for the first page.
     """
     after: String
-  ): BackorderConnection!
+  ): BackorderConnection
 }
 
 """
@@ -1422,7 +1443,7 @@ type Product {
   """
   price: Float!
   """
-  Stock of this product in one store, or null when the store does not carry it.
+  Stock of this product in one store, or null when the store does not carry it; null with a FORBIDDEN error for a store the caller does not work at.
   """
   inventory(
     """
@@ -1431,7 +1452,7 @@ type Product {
     storeId: ID!
   ): InventoryItem
   """
-  Whether the product can be had at a store: stock there and in the nearest stores that have it.
+  Whether the product can be had at a store: stock there and in the nearest stores that have it; null, with a FORBIDDEN error, asked for a store the caller does not work at.
   """
   availability(
     """
@@ -1442,7 +1463,7 @@ type Product {
     How many nearby stores with stock to list (0 to 20).
     """
     nearbyLimit: Int = 5
-  ): Availability!
+  ): Availability
 }
 
 """
@@ -1584,7 +1605,7 @@ type Customer {
   """
   createdAt: DateTime!
   """
-  The customer's backorders, newest first.
+  The customer's backorders, newest first: at the caller's own store only, at every store for head office.
   """
   backorders(
     """
@@ -1830,6 +1851,10 @@ type Event {
   How many employees said they are going.
   """
   attendeeCount: Int!
+  """
+  The signed-in employee's own answer to this event, or null when they have not answered.
+  """
+  myRsvp: Rsvp
 }
 
 """
@@ -2139,6 +2164,8 @@ func (ec *executionContext) childFields_Event(ctx context.Context, field graphql
 		return ec.fieldContext_Event_capacity(ctx, field)
 	case "attendeeCount":
 		return ec.fieldContext_Event_attendeeCount(ctx, field)
+	case "myRsvp":
+		return ec.fieldContext_Event_myRsvp(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Event", field.Name)
 }
@@ -4094,6 +4121,38 @@ func (ec *executionContext) fieldContext_Event_attendeeCount(_ context.Context, 
 	return graphql.NewScalarFieldContext("Event", field, true, true, errors.New("field of type Int does not have child fields"))
 }
 
+func (ec *executionContext) _Event_myRsvp(ctx context.Context, field graphql.CollectedField, obj *store.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Event_myRsvp(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Event().MyRsvp(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.RSVP) graphql.Marshaler {
+			return ec.marshalORsvp2ᚖgithubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐRSVP(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Event_myRsvp(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Event",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Rsvp(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _EventConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.EventConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4876,10 +4935,10 @@ func (ec *executionContext) _Product_availability(ctx context.Context, field gra
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Availability) graphql.Marshaler {
-			return ec.marshalNAvailability2ᚖgithubᚗcomᚋmiddletierᚋmiddletierᚋgraphᚋmodelᚐAvailability(ctx, selections, v)
+			return ec.marshalOAvailability2ᚖgithubᚗcomᚋmiddletierᚋmiddletierᚋgraphᚋmodelᚐAvailability(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Product_availability(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -4965,6 +5024,38 @@ func (ec *executionContext) fieldContext_ProductConnection_pageInfo(_ context.Co
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_me(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_me(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Me(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Employee) graphql.Marshaler {
+			return ec.marshalNEmployee2ᚖgithubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐEmployee(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_me(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Employee(ctx, field)
 		},
 	}
 	return fc, nil
@@ -5248,10 +5339,10 @@ func (ec *executionContext) _Query_backorders(ctx context.Context, field graphql
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.BackorderConnection) graphql.Marshaler {
-			return ec.marshalNBackorderConnection2ᚖgithubᚗcomᚋmiddletierᚋmiddletierᚋgraphᚋmodelᚐBackorderConnection(ctx, selections, v)
+			return ec.marshalOBackorderConnection2ᚖgithubᚗcomᚋmiddletierᚋmiddletierᚋgraphᚋmodelᚐBackorderConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_backorders(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -5759,10 +5850,10 @@ func (ec *executionContext) _Store_inventory(ctx context.Context, field graphql.
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.InventoryConnection) graphql.Marshaler {
-			return ec.marshalNInventoryConnection2ᚖgithubᚗcomᚋmiddletierᚋmiddletierᚋgraphᚋmodelᚐInventoryConnection(ctx, selections, v)
+			return ec.marshalOInventoryConnection2ᚖgithubᚗcomᚋmiddletierᚋmiddletierᚋgraphᚋmodelᚐInventoryConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Store_inventory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -5803,10 +5894,10 @@ func (ec *executionContext) _Store_backorders(ctx context.Context, field graphql
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.BackorderConnection) graphql.Marshaler {
-			return ec.marshalNBackorderConnection2ᚖgithubᚗcomᚋmiddletierᚋmiddletierᚋgraphᚋmodelᚐBackorderConnection(ctx, selections, v)
+			return ec.marshalOBackorderConnection2ᚖgithubᚗcomᚋmiddletierᚋmiddletierᚋgraphᚋmodelᚐBackorderConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Store_backorders(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -8033,6 +8124,44 @@ func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, ob
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "myRsvp":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Event_myRsvp(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -8621,7 +8750,7 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 					}
 				}()
 				res = ec._Product_availability(ctx, field, obj)
-				if res == graphql.Null {
+				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
 				return res
@@ -8733,6 +8862,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Query")
+		case "me":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_me(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "stores":
 			field := field
 
@@ -8875,7 +9026,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_backorders(ctx, field)
-				if res == graphql.Null {
+				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
 				return res
@@ -9180,7 +9331,7 @@ func (ec *executionContext) _Store(ctx context.Context, sel ast.SelectionSet, ob
 					}
 				}()
 				res = ec._Store_inventory(ctx, field, obj)
-				if res == graphql.Null {
+				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
 				return res
@@ -9218,7 +9369,7 @@ func (ec *executionContext) _Store(ctx context.Context, sel ast.SelectionSet, ob
 					}
 				}()
 				res = ec._Store_backorders(ctx, field, obj)
-				if res == graphql.Null {
+				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
 				return res
@@ -9740,16 +9891,6 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
-func (ec *executionContext) marshalNAvailability2ᚖgithubᚗcomᚋmiddletierᚋmiddletierᚋgraphᚋmodelᚐAvailability(ctx context.Context, sel ast.SelectionSet, v *model.Availability) graphql.Marshaler {
-	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
-		return graphql.Null
-	}
-	return ec._Availability(ctx, sel, v)
-}
-
 func (ec *executionContext) marshalNBackorder2githubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐBackorder(ctx context.Context, sel ast.SelectionSet, v store.Backorder) graphql.Marshaler {
 	return ec._Backorder(ctx, sel, &v)
 }
@@ -9914,6 +10055,16 @@ func (ec *executionContext) marshalNDateTime2timeᚐTime(ctx context.Context, se
 	return res
 }
 
+func (ec *executionContext) marshalNEmployee2ᚖgithubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐEmployee(ctx context.Context, sel ast.SelectionSet, v *store.Employee) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Employee(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNEmployeeRole2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -10016,16 +10167,6 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 		}
 	}
 	return res
-}
-
-func (ec *executionContext) marshalNInventoryConnection2ᚖgithubᚗcomᚋmiddletierᚋmiddletierᚋgraphᚋmodelᚐInventoryConnection(ctx context.Context, sel ast.SelectionSet, v *model.InventoryConnection) graphql.Marshaler {
-	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
-		return graphql.Null
-	}
-	return ec._InventoryConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNInventoryItem2githubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐInventory(ctx context.Context, sel ast.SelectionSet, v store.Inventory) graphql.Marshaler {
@@ -10385,11 +10526,25 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	return res
 }
 
+func (ec *executionContext) marshalOAvailability2ᚖgithubᚗcomᚋmiddletierᚋmiddletierᚋgraphᚋmodelᚐAvailability(ctx context.Context, sel ast.SelectionSet, v *model.Availability) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Availability(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOBackorder2ᚖgithubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐBackorder(ctx context.Context, sel ast.SelectionSet, v *store.Backorder) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._Backorder(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOBackorderConnection2ᚖgithubᚗcomᚋmiddletierᚋmiddletierᚋgraphᚋmodelᚐBackorderConnection(ctx context.Context, sel ast.SelectionSet, v *model.BackorderConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._BackorderConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOBackorderStatus2ᚖstring(ctx context.Context, v any) (*string, error) {
@@ -10490,6 +10645,13 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	return res
 }
 
+func (ec *executionContext) marshalOInventoryConnection2ᚖgithubᚗcomᚋmiddletierᚋmiddletierᚋgraphᚋmodelᚐInventoryConnection(ctx context.Context, sel ast.SelectionSet, v *model.InventoryConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._InventoryConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOInventoryItem2ᚖgithubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐInventory(ctx context.Context, sel ast.SelectionSet, v *store.Inventory) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -10510,6 +10672,13 @@ func (ec *executionContext) marshalOProduct2ᚖgithubᚗcomᚋmiddletierᚋmiddl
 		return graphql.Null
 	}
 	return ec._Product(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalORsvp2ᚖgithubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐRSVP(ctx context.Context, sel ast.SelectionSet, v *store.RSVP) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Rsvp(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOStore2ᚖgithubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐStore(ctx context.Context, sel ast.SelectionSet, v *store.Store) graphql.Marshaler {

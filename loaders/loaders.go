@@ -27,7 +27,8 @@ type Source interface {
 	BackorderHistory(ctx context.Context, ids []string) (map[string][]store.StatusChange, error)
 	AttendeeCounts(ctx context.Context, eventIDs []string) (map[string]int, error)
 	InventoryPages(ctx context.Context, storeIDs []string, f store.InventoryFilter, page store.Page) (map[string]store.Paged[store.Inventory], error)
-	BackorderPages(ctx context.Context, ownerIDs []string, byCustomer bool, status string, page store.Page) (map[string]store.Paged[store.Backorder], error)
+	BackorderPages(ctx context.Context, ownerIDs []string, byCustomer bool, f store.BackorderFilter, page store.Page) (map[string]store.Paged[store.Backorder], error)
+	RSVPsOf(ctx context.Context, employeeID string, eventIDs []string) (map[string]store.RSVP, error)
 }
 
 // DefaultWait is the batch window. Every nested level of a query waits one
@@ -48,8 +49,17 @@ type BackorderPageKey struct {
 	OwnerID    string
 	ByCustomer bool
 	Status     string
+	StoreID    string // narrows a customer's backorders to one store; "" = every store
 	First      int
 	After      string
+}
+
+// RSVPKey asks for one employee's answer to one event. The employee is part
+// of the key, not read from the context, so a loader can never answer one
+// employee's question with another's row.
+type RSVPKey struct {
+	EmployeeID string
+	EventID    string
 }
 
 // Loaders holds one request's loaders.
@@ -66,6 +76,7 @@ type Loaders struct {
 	AttendeeCount  *dataloadgen.Loader[string, int]
 	InventoryPage  *dataloadgen.Loader[InventoryPageKey, store.Paged[store.Inventory]]
 	BackorderPages *dataloadgen.Loader[BackorderPageKey, store.Paged[store.Backorder]]
+	RSVP           *dataloadgen.Loader[RSVPKey, store.RSVP]
 }
 
 // New builds a fresh set of loaders over src for one request; wait is the
@@ -98,11 +109,29 @@ func New(src Source, wait time.Duration) *Loaders {
 		BackorderPages: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []BackorderPageKey) (map[BackorderPageKey]store.Paged[store.Backorder], error) {
 			return grouped(ctx, keys,
 				func(k BackorderPageKey) (string, BackorderPageKey) {
-					return k.OwnerID, BackorderPageKey{ByCustomer: k.ByCustomer, Status: k.Status, First: k.First, After: k.After}
+					return k.OwnerID, BackorderPageKey{ByCustomer: k.ByCustomer, Status: k.Status, StoreID: k.StoreID, First: k.First, After: k.After}
 				},
 				func(ctx context.Context, ids []string, g BackorderPageKey) (map[string]store.Paged[store.Backorder], error) {
-					return src.BackorderPages(ctx, ids, g.ByCustomer, g.Status, store.Page{First: g.First, After: g.After})
+					return src.BackorderPages(ctx, ids, g.ByCustomer, store.BackorderFilter{Status: g.Status, StoreID: g.StoreID}, store.Page{First: g.First, After: g.After})
 				})
+		}, opt),
+		RSVP: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []RSVPKey) (map[RSVPKey]store.RSVP, error) {
+			events := make(map[string][]string)
+			for _, k := range keys {
+				events[k.EmployeeID] = append(events[k.EmployeeID], k.EventID)
+			}
+			out := make(map[RSVPKey]store.RSVP, len(keys))
+			// In practice one employee (the caller) per request: one statement.
+			for emp, ids := range events {
+				m, err := src.RSVPsOf(ctx, emp, ids)
+				if err != nil {
+					return nil, err
+				}
+				for ev, r := range m {
+					out[RSVPKey{EmployeeID: emp, EventID: ev}] = r
+				}
+			}
+			return out, nil
 		}, opt),
 	}
 }

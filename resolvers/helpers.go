@@ -86,6 +86,19 @@ func actorID(ctx context.Context) *string {
 	return nil
 }
 
+// canChangeStatus applies the status-change rule to the backorder's store;
+// an unknown backorder is left to the store, which answers NOT_FOUND.
+func canChangeStatus(ctx context.Context, backorderID string) error {
+	b, err := loaders.For(ctx).Backorder.Load(ctx, backorderID)
+	switch {
+	case errors.Is(err, dataloadgen.ErrNotFound):
+		return nil
+	case err != nil:
+		return err
+	}
+	return auth.CanChangeBackorderStatus(ctx, b.StoreID)
+}
+
 // availability gathers stock at storeID and the nearest stores that have the product.
 func availability(ctx context.Context, storeID, sku string, nearbyLimit int) (*model.Availability, error) {
 	if nearbyLimit < 0 || nearbyLimit > 20 {

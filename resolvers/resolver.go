@@ -11,7 +11,7 @@ import (
 
 // DB is what the resolvers need beyond the loaders: lists and writes.
 type DB interface {
-	ListStores(ctx context.Context, page store.Page) (store.Paged[store.Store], error)
+	ListStores(ctx context.Context, f store.StoreFilter, page store.Page) (store.Paged[store.Store], error)
 	SearchProducts(ctx context.Context, f store.ProductFilter, page store.Page) (store.Paged[store.Product], error)
 	SearchCustomers(ctx context.Context, text string, page store.Page) (store.Paged[store.Customer], error)
 	ListBackorders(ctx context.Context, f store.BackorderFilter, page store.Page) (store.Paged[store.Backorder], error)

@@ -57,8 +57,12 @@ func (r *backorderStatusChangeResolver) ChangedBy(ctx context.Context, obj *stor
 }
 
 func (r *customerResolver) Backorders(ctx context.Context, obj *store.Customer, status *string, first *int, after *string) (*model.BackorderConnection, error) {
+	scope, err := auth.StoreScope(ctx)
+	if err != nil {
+		return nil, err
+	}
 	p := page(first, after)
-	res, err := loaders.For(ctx).BackorderPages.Load(ctx, loaders.BackorderPageKey{OwnerID: obj.ID, ByCustomer: true, Status: deref(status), First: p.First, After: p.After})
+	res, err := loaders.For(ctx).BackorderPages.Load(ctx, loaders.BackorderPageKey{OwnerID: obj.ID, ByCustomer: true, Status: deref(status), StoreID: scope, First: p.First, After: p.After})
 	if err != nil {
 		return nil, err
 	}
@@ -76,6 +80,14 @@ func (r *eventResolver) AttendeeCount(ctx context.Context, obj *store.Event) (in
 	return loaders.For(ctx).AttendeeCount.Load(ctx, obj.ID)
 }
 
+func (r *eventResolver) MyRsvp(ctx context.Context, obj *store.Event) (*store.RSVP, error) {
+	me, err := auth.Caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return optional(loaders.For(ctx).RSVP.Load(ctx, loaders.RSVPKey{EmployeeID: me.EmployeeID, EventID: obj.ID}))
+}
+
 func (r *inventoryItemResolver) Store(ctx context.Context, obj *store.Inventory) (*store.Store, error) {
 	return required(loaders.For(ctx).Store.Load(ctx, obj.StoreID))
 }
@@ -89,6 +101,9 @@ func (r *inventoryItemResolver) LowStock(ctx context.Context, obj *store.Invento
 }
 
 func (r *mutationResolver) RecordBackorder(ctx context.Context, input model.RecordBackorderInput) (*model.RecordBackorderPayload, error) {
+	if err := auth.CanRecordBackorder(ctx, input.StoreID); err != nil {
+		return nil, err
+	}
 	b, err := r.DB.RecordBackorder(ctx, recordParams(ctx, input))
 	if err != nil {
 		return nil, err
@@ -97,6 +112,9 @@ func (r *mutationResolver) RecordBackorder(ctx context.Context, input model.Reco
 }
 
 func (r *mutationResolver) UpdateBackorderStatus(ctx context.Context, input model.UpdateBackorderStatusInput) (*model.UpdateBackorderStatusPayload, error) {
+	if err := canChangeStatus(ctx, input.BackorderID); err != nil {
+		return nil, err
+	}
 	b, err := r.DB.UpdateBackorderStatus(ctx, input.BackorderID, input.Status, deref(input.Note), actorID(ctx))
 	if err != nil {
 		return nil, err
@@ -105,11 +123,11 @@ func (r *mutationResolver) UpdateBackorderStatus(ctx context.Context, input mode
 }
 
 func (r *mutationResolver) RsvpEvent(ctx context.Context, input model.RsvpEventInput) (*model.RsvpEventPayload, error) {
-	me := actorID(ctx)
-	if me == nil {
-		return nil, fmt.Errorf("sign in as an employee to answer an event invitation: %w", auth.ErrUnauthenticated)
+	me, err := auth.Caller(ctx)
+	if err != nil {
+		return nil, err
 	}
-	rsvp, err := r.DB.RSVP(ctx, input.EventID, *me, input.Response)
+	rsvp, err := r.DB.RSVP(ctx, input.EventID, me.EmployeeID, input.Response)
 	if err != nil {
 		return nil, err
 	}
@@ -125,6 +143,9 @@ func (r *productResolver) Price(ctx context.Context, obj *store.Product) (float6
 }
 
 func (r *productResolver) Inventory(ctx context.Context, obj *store.Product, storeID string) (*store.Inventory, error) {
+	if err := auth.CanReadStore(ctx, storeID); err != nil {
+		return nil, err
+	}
 	if _, err := storeExists(ctx, storeID); err != nil {
 		return nil, err
 	}
@@ -132,6 +153,9 @@ func (r *productResolver) Inventory(ctx context.Context, obj *store.Product, sto
 }
 
 func (r *productResolver) Availability(ctx context.Context, obj *store.Product, storeID string, nearbyLimit *int) (*model.Availability, error) {
+	if err := auth.CanReadStore(ctx, storeID); err != nil {
+		return nil, err
+	}
 	limit := 5
 	if nearbyLimit != nil {
 		limit = *nearbyLimit
@@ -139,8 +163,20 @@ func (r *productResolver) Availability(ctx context.Context, obj *store.Product, 
 	return availability(ctx, storeID, obj.SKU, limit)
 }
 
+func (r *queryResolver) Me(ctx context.Context) (*store.Employee, error) {
+	me, err := auth.Caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return required(loaders.For(ctx).Employee.Load(ctx, me.EmployeeID))
+}
+
 func (r *queryResolver) Stores(ctx context.Context, first *int, after *string) (*model.StoreConnection, error) {
-	res, err := r.DB.ListStores(ctx, page(first, after))
+	scope, err := auth.StoreScope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.DB.ListStores(ctx, store.StoreFilter{ID: scope}, page(first, after))
 	if err != nil {
 		return nil, err
 	}
@@ -179,6 +215,9 @@ func (r *queryResolver) Customer(ctx context.Context, id string) (*store.Custome
 }
 
 func (r *queryResolver) Backorders(ctx context.Context, storeID string, status *string, first *int, after *string) (*model.BackorderConnection, error) {
+	if err := auth.CanReadStore(ctx, storeID); err != nil {
+		return nil, err
+	}
 	if _, err := storeExists(ctx, storeID); err != nil {
 		return nil, err
 	}
@@ -190,7 +229,14 @@ func (r *queryResolver) Backorders(ctx context.Context, storeID string, status *
 }
 
 func (r *queryResolver) Backorder(ctx context.Context, id string) (*store.Backorder, error) {
-	return optional(loaders.For(ctx).Backorder.Load(ctx, id))
+	b, err := optional(loaders.For(ctx).Backorder.Load(ctx, id))
+	if err != nil || b == nil {
+		return b, err
+	}
+	if err := auth.CanReadStore(ctx, b.StoreID); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 func (r *queryResolver) Events(ctx context.Context, includePast *bool, first *int, after *string) (*model.EventConnection, error) {
@@ -210,6 +256,9 @@ func (r *rsvpResolver) Event(ctx context.Context, obj *store.RSVP) (*store.Event
 }
 
 func (r *storeResolver) Inventory(ctx context.Context, obj *store.Store, lowStockOnly *bool, first *int, after *string) (*model.InventoryConnection, error) {
+	if err := auth.CanReadStore(ctx, obj.ID); err != nil {
+		return nil, err
+	}
 	p := page(first, after)
 	res, err := loaders.For(ctx).InventoryPage.Load(ctx, loaders.InventoryPageKey{StoreID: obj.ID, LowStockOnly: lowStockOnly != nil && *lowStockOnly, First: p.First, After: p.After})
 	if err != nil {
@@ -219,6 +268,9 @@ func (r *storeResolver) Inventory(ctx context.Context, obj *store.Store, lowStoc
 }
 
 func (r *storeResolver) Backorders(ctx context.Context, obj *store.Store, status *string, first *int, after *string) (*model.BackorderConnection, error) {
+	if err := auth.CanReadStore(ctx, obj.ID); err != nil {
+		return nil, err
+	}
 	p := page(first, after)
 	res, err := loaders.For(ctx).BackorderPages.Load(ctx, loaders.BackorderPageKey{OwnerID: obj.ID, Status: deref(status), First: p.First, After: p.After})
 	if err != nil {

@@ -1,5 +1,8 @@
-// Package auth knows who is calling: the verified principal of a request and
-// the typed context accessors that carry it.
+// Package auth knows who is calling and what they may do: it verifies bearer
+// tokens (Microsoft Entra ID or the built-in dev issuer, through the same
+// go-oidc code), maps them to the employee record, carries the principal in
+// the request context behind typed accessors, and holds the access rules
+// (policy.go) that every resolver and the REST facade go through.
 package auth
 
 import (
@@ -12,6 +15,9 @@ import (
 var (
 	ErrUnauthenticated = errors.New("unauthenticated")
 	ErrForbidden       = errors.New("forbidden")
+	// ErrUnavailable means the identity provider could not be asked (its
+	// discovery document or keys are unreachable); the request may be retried.
+	ErrUnavailable = errors.New("identity provider unavailable")
 )
 
 // Principal is the signed-in employee behind a request.
@@ -20,7 +26,17 @@ type Principal struct {
 	Login      string
 	Role       string
 	StoreID    string // "" for head office
-	Scopes     []string
+	// Scopes are the token's delegated scopes (scp) and app roles (roles):
+	// Entra ID puts user-assigned app roles in roles, and either may carry a
+	// permission, so both count.
+	Scopes []string
+	// OID is the Entra ID object id (oid), the user's stable id.
+	OID string
+	// TenantID is the token's tid claim ("" for dev tokens).
+	TenantID string
+	// CanWrite says whether the token carries one of the configured write
+	// scopes; mutations need it.
+	CanWrite bool
 }
 
 // HasScope reports whether the token granted scope.

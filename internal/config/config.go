@@ -19,7 +19,11 @@ const EnvPrefix = "MIDDLETIER_"
 
 // Config holds every setting of the service.
 type Config struct {
-	Addr      string
+	Addr string
+	// PublicURL is where clients reach the service (scheme, host, optional
+	// path, no trailing slash): the dev issuer's URL and the connector's host
+	// derive from it.
+	PublicURL string
 	Database  Database
 	HTTP      HTTP
 	GraphQL   GraphQL
@@ -65,7 +69,8 @@ type Log struct {
 // Defaults are the embedded defaults: SQLite under ./data, everything local.
 func Defaults() Config {
 	return Config{
-		Addr: ":8080",
+		Addr:      ":8080",
+		PublicURL: "http://localhost:8080",
 		Database: Database{
 			DataDir:  "data",
 			AutoSeed: true,
@@ -87,13 +92,16 @@ func Defaults() Config {
 			QueryCacheBytes: 32 << 20,
 			BatchWait:       2 * time.Millisecond,
 		},
-		Log: Log{Level: slog.LevelInfo, Format: "text"},
+		Log:       Log{Level: slog.LevelInfo, Format: "text"},
+		Auth:      defaultAuth(),
+		Connector: defaultConnector(),
 	}
 }
 
 // Flags registers every setting on fs, writing into c.
 func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", c.Addr, "address to listen on, host:port")
+	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "URL clients use to reach the service (behind a proxy, the proxy's); the dev issuer and the connector definition use it")
 	fs.StringVar(&c.Database.DataDir, "data-dir", c.Database.DataDir, "directory for the SQLite database and local state")
 	fs.StringVar(&c.Database.URL, "database-url", c.Database.URL, "PostgreSQL URL (postgres://user:pass@host:5432/db); empty uses SQLite in --data-dir")
 	fs.BoolVar(&c.Database.AutoSeed, "auto-seed", c.Database.AutoSeed, "seed demo data (scale 1) when the database is empty at start")
@@ -166,6 +174,11 @@ func (c Config) Validate() error {
 	if c.Addr == "" {
 		errs = append(errs, errors.New("addr must not be empty"))
 	}
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.HasSuffix(c.PublicURL, "/") {
+		errs = append(errs, fmt.Errorf("public-url must be an http(s) URL without a trailing slash, got %q", c.PublicURL))
+	}
+	errs = append(errs, c.Auth.validate()...)
+	errs = append(errs, c.Connector.validate()...)
 	if u := c.Database.URL; u != "" {
 		pu, err := url.Parse(u)
 		if err != nil || (pu.Scheme != "postgres" && pu.Scheme != "postgresql") {
@@ -208,6 +221,7 @@ func (c Config) LogValue() slog.Value {
 	}
 	return slog.GroupValue(
 		slog.String("addr", c.Addr),
+		slog.String("public_url", c.PublicURL),
 		slog.String("data_dir", c.Database.DataDir),
 		slog.String("database_url", dbURL),
 		slog.Bool("auto_seed", c.Database.AutoSeed),
@@ -217,6 +231,10 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("complexity_limit", c.GraphQL.ComplexityLimit),
 		slog.Bool("introspection", c.GraphQL.Introspection),
 		slog.Bool("playground", c.GraphQL.Playground),
+		slog.Bool("auth_dev_mode", c.Auth.DevMode()),
+		slog.Any("auth_issuers", c.Auth.AcceptedIssuers()),
+		slog.Any("auth_audiences", c.Auth.Audiences),
+		slog.String("auth_tenant_id", c.Auth.TenantID),
 	)
 }
 

@@ -19,7 +19,9 @@ func TestParse(t *testing.T) {
 		{"defaults", nil, nil, func(c Config) bool { return c.Addr == ":8080" && c.Database.DataDir == "data" && c.Database.AutoSeed }, ""},
 		{"env fills a setting", nil, map[string]string{"MIDDLETIER_ADDR": ":9090", "MIDDLETIER_BATCH_WAIT": "3ms"}, func(c Config) bool { return c.Addr == ":9090" && c.GraphQL.BatchWait == 3*time.Millisecond }, ""},
 		{"flag wins over env", []string{"--addr", ":7070"}, map[string]string{"MIDDLETIER_ADDR": ":9090"}, func(c Config) bool { return c.Addr == ":7070" }, ""},
-		{"list setting", []string{"--cors-origins", "https://a.example, https://b.example"}, nil, func(c Config) bool { return len(c.HTTP.CORSOrigins) == 2 && c.HTTP.CORSOrigins[1] == "https://b.example" }, ""},
+		{"list setting", []string{"--cors-origins", "https://a.example, https://b.example"}, nil, func(c Config) bool {
+			return len(c.HTTP.CORSOrigins) == 2 && c.HTTP.CORSOrigins[1] == "https://b.example"
+		}, ""},
 		{"bad env value names the variable", nil, map[string]string{"MIDDLETIER_AUTO_SEED": "maybe"}, nil, "MIDDLETIER_AUTO_SEED"},
 		{"body limit below the gateway's", []string{"--max-body-bytes", "1000"}, nil, nil, "max-body-bytes"},
 		{"not a postgres url", []string{"--database-url", "mysql://db"}, nil, nil, "database-url"},

@@ -37,6 +37,7 @@ var sentinels = []struct {
 	{store.ErrConflict, Conflict},
 	{auth.ErrUnauthenticated, Unauthenticated},
 	{auth.ErrForbidden, Forbidden},
+	{auth.ErrUnavailable, UpstreamUnavailable},
 }
 
 // Classify returns the code for err and the message a client may see, or
@@ -74,7 +75,14 @@ func Presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			}
 			return gerr
 		}
-		if code, msg, ok := Classify(err); ok {
+		cause := err
+		if src != nil && src.Err != nil {
+			// gqlgen wraps some resolver errors with their location and path
+			// ("input:9:5: product.availability ..."); a client sees the
+			// resolver's own message, the path is in the error already.
+			cause = src.Err
+		}
+		if code, msg, ok := Classify(cause); ok {
 			gerr.Message = msg
 			if gerr.Extensions == nil {
 				gerr.Extensions = map[string]any{}

@@ -17,6 +17,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/middletier/middletier/graph"
+	"github.com/middletier/middletier/internal/auth"
 	"github.com/middletier/middletier/internal/cache"
 	"github.com/middletier/middletier/internal/config"
 	"github.com/middletier/middletier/internal/gqlerr"
@@ -81,6 +82,7 @@ func NewExecutor(cfg config.GraphQL, db resolvers.DB, log *slog.Logger) (*Execut
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: apqCache})
 	srv.Use(extension.FixedComplexityLimit(cfg.ComplexityLimit))
+	srv.AroundFields(requireWriteScope)
 	srv.SetErrorPresenter(gqlerr.Presenter(log))
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
 		log.ErrorContext(ctx, "panic in resolver", "panic", p, "request_id", middleware.GetReqID(ctx), "stack", string(debug.Stack()))
@@ -93,6 +95,19 @@ func NewExecutor(cfg config.GraphQL, db resolvers.DB, log *slog.Logger) (*Execut
 		queryCache: queryCache,
 		apqCache:   apqCache,
 	}, nil
+}
+
+// requireWriteScope refuses every mutation field to a token without a write
+// scope, here rather than in each resolver so that a new mutation cannot
+// forget it; the REST facade runs through this executor too. The error
+// lands on the mutation field, as FORBIDDEN.
+func requireWriteScope(ctx context.Context, next graphql.Resolver) (any, error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Object == "Mutation" {
+		if err := auth.CanWrite(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return next(ctx)
 }
 
 // Close stops the caches' goroutines.

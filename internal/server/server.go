@@ -40,7 +40,8 @@ type Deps struct {
 	// Metrics records requests and serves GET /metrics when not nil.
 	Metrics *telemetry.Metrics
 	// Authenticate verifies the bearer token of /graphql and /api/v1 requests
-	// and puts the principal in the context; nil leaves them open (tests only).
+	// and puts the principal in the context. Without it no request has a
+	// principal, and the access rules refuse every read of store data.
 	Authenticate func(http.Handler) http.Handler
 	// Issuer serves the dev identity issuer's discovery document and keys
 	// under /dev-issuer when not nil (dev mode only).
@@ -91,7 +92,7 @@ func NewHandler(cfg config.Config, d Deps) http.Handler {
 				AllowedOrigins: cfg.HTTP.CORSOrigins,
 				AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
 				AllowedHeaders: []string{"Authorization", "Content-Type", "Accept", "Idempotency-Key", "If-None-Match"},
-				ExposedHeaders: []string{"X-Request-Id", "ETag", "Retry-After"},
+				ExposedHeaders: []string{"X-Request-Id", "ETag", "Retry-After", "WWW-Authenticate"},
 				MaxAge:         600,
 			}))
 		}
@@ -204,6 +205,17 @@ func limitBody(max int64) func(http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+// WriteError writes err as the service's JSON error body with status: the
+// code and message gqlerr gives it, or a masked internal error. The
+// authentication middleware answers through it.
+func WriteError(w http.ResponseWriter, r *http.Request, status int, err error) {
+	code, msg, ok := gqlerr.Classify(err)
+	if !ok {
+		code, msg = gqlerr.Internal, "internal server error"
+	}
+	writeError(w, r, status, code, msg)
 }
 
 // writeError writes the service's error body for non-GraphQL failures.

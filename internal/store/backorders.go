@@ -79,8 +79,10 @@ func (s *DB) ListBackorders(ctx context.Context, f BackorderFilter, page Page) (
 
 // BackorderPages returns one page of backorders per store (or per customer
 // when byCustomer), newest first, in one statement. Every requested owner has
-// an entry, possibly empty. status "" means any status.
-func (s *DB) BackorderPages(ctx context.Context, ownerIDs []string, byCustomer bool, status string, page Page) (map[string]Paged[Backorder], error) {
+// an entry, possibly empty. f.Status "" means any status; f.StoreID narrows
+// customers' backorders to one store ("" = every store); f.CustomerID is unused.
+func (s *DB) BackorderPages(ctx context.Context, ownerIDs []string, byCustomer bool, f BackorderFilter, page Page) (map[string]Paged[Backorder], error) {
+	status := f.Status
 	n, err := pageSize(page)
 	if err != nil {
 		return nil, err
@@ -106,6 +108,9 @@ func (s *DB) BackorderPages(ctx context.Context, ownerIDs []string, byCustomer b
 	w.add(owner+` IN (`+placeholders(len(ids))+`)`, anys(ids)...)
 	if status != "" {
 		w.add(`status = ?`, status)
+	}
+	if f.StoreID != "" {
+		w.add(`store_id = ?`, f.StoreID)
 	}
 	if hasCursor {
 		w.add(`(created_at, id) < (?, ?)`, c.T, c.ID)

@@ -178,11 +178,15 @@ func TestPagingVisitsEveryRowOnceInOrder(t *testing.T) {
 				want  []string
 			}{
 				{"stores", 2, func(t *testing.T, first int) []string {
-					return walk(t, first, func(p store.Page) (store.Paged[store.Store], error) { return db.ListStores(ctx, p) },
+					return walk(t, first, func(p store.Page) (store.Paged[store.Store], error) {
+						return db.ListStores(ctx, store.StoreFilter{}, p)
+					},
 						func(s store.Store) string { return s.ID })
 				}, allStores},
 				{"stores in one page", 5, func(t *testing.T, first int) []string {
-					return walk(t, first, func(p store.Page) (store.Paged[store.Store], error) { return db.ListStores(ctx, p) },
+					return walk(t, first, func(p store.Page) (store.Paged[store.Store], error) {
+						return db.ListStores(ctx, store.StoreFilter{}, p)
+					},
 						func(s store.Store) string { return s.ID })
 				}, allStores},
 				{"products", 3, func(t *testing.T, first int) []string {
@@ -253,7 +257,7 @@ func TestPageArguments(t *testing.T) {
 		t.Run(e.Name, func(t *testing.T) {
 			db := e.DB
 			fixture(t, db)
-			storesPage, err := db.ListStores(ctx, store.Page{First: 1})
+			storesPage, err := db.ListStores(ctx, store.StoreFilter{}, store.Page{First: 1})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -441,7 +445,7 @@ func TestBatchLoadsSendOneStatement(t *testing.T) {
 					if empty {
 						ids = nil
 					}
-					m, err := db.BackorderPages(ctx, ids, true, "", store.Page{})
+					m, err := db.BackorderPages(ctx, ids, true, store.BackorderFilter{}, store.Page{})
 					return keysOf(m, func(k string, v store.Paged[store.Backorder]) string { return fmt.Sprintf("%s=%d", k, len(v.Items)) }), err
 				}, []string{"C2=2", "C3=1"}},
 			}
@@ -571,7 +575,7 @@ func TestPerOwnerPages(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			firstB, err := db.BackorderPages(ctx, []string{"S1"}, false, "", store.Page{First: 2})
+			firstB, err := db.BackorderPages(ctx, []string{"S1"}, false, store.BackorderFilter{}, store.Page{First: 2})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -593,19 +597,27 @@ func TestPerOwnerPages(t *testing.T) {
 					return pageIDs(m, sku), err
 				}, []string{"S1=P-002,P-003,P-004 next=false", "S2=P-001 next=false", "S3= next=false"}},
 				{"backorders by store", func() ([]string, error) {
-					m, err := db.BackorderPages(ctx, []string{"S1", "S2", "S3"}, false, "", store.Page{First: 2})
+					m, err := db.BackorderPages(ctx, []string{"S1", "S2", "S3"}, false, store.BackorderFilter{}, store.Page{First: 2})
 					return pageIDs(m, bid), err
 				}, []string{"S1=B07,B05 next=true", "S2=B06,B04 next=false", "S3= next=false"}},
 				{"backorders by store, second page", func() ([]string, error) {
-					m, err := db.BackorderPages(ctx, []string{"S1"}, false, "", store.Page{First: 2, After: firstB["S1"].EndCursor})
+					m, err := db.BackorderPages(ctx, []string{"S1"}, false, store.BackorderFilter{}, store.Page{First: 2, After: firstB["S1"].EndCursor})
 					return pageIDs(m, bid), err
 				}, []string{"S1=B03,B02 next=true"}},
 				{"open backorders by customer", func() ([]string, error) {
-					m, err := db.BackorderPages(ctx, []string{"C1", "C2", "C3"}, true, store.StatusOpen, store.Page{})
+					m, err := db.BackorderPages(ctx, []string{"C1", "C2", "C3"}, true, store.BackorderFilter{Status: store.StatusOpen}, store.Page{})
 					return pageIDs(m, bid), err
 				}, []string{"C1=B07,B03,B01 next=false", "C2=B06 next=false", "C3= next=false"}},
+				{"one store of the list", func() ([]string, error) {
+					p, err := db.ListStores(ctx, store.StoreFilter{ID: "S2"}, store.Page{})
+					return pageIDs(map[string]store.Paged[store.Store]{"list": p}, func(s store.Store) string { return s.ID }), err
+				}, []string{"list=S2 next=false"}},
+				{"a customer's backorders at one store", func() ([]string, error) {
+					m, err := db.BackorderPages(ctx, []string{"C1", "C2"}, true, store.BackorderFilter{StoreID: "S2"}, store.Page{})
+					return pageIDs(m, bid), err
+				}, []string{"C1=B04 next=false", "C2=B06 next=false"}},
 				{"bad status filter", func() ([]string, error) {
-					_, err := db.BackorderPages(ctx, []string{"C1"}, true, "LOST", store.Page{})
+					_, err := db.BackorderPages(ctx, []string{"C1"}, true, store.BackorderFilter{Status: "LOST"}, store.Page{})
 					return nil, err
 				}, nil},
 			}

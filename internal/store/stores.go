@@ -7,13 +7,16 @@ import (
 
 const storeCols = `id, name, city, address, latitude, longitude, phone`
 
-// ListStores returns stores ordered by id.
-func (s *DB) ListStores(ctx context.Context, page Page) (Paged[Store], error) {
+// ListStores returns stores matching f ordered by id.
+func (s *DB) ListStores(ctx context.Context, f StoreFilter, page Page) (Paged[Store], error) {
 	n, err := pageSize(page)
 	if err != nil {
 		return Paged[Store]{}, err
 	}
 	var w where
+	if f.ID != "" {
+		w.add("id = ?", f.ID)
+	}
 	var c idCursor
 	if ok, err := decodeCursor(page.After, &c); err != nil {
 		return Paged[Store]{}, err

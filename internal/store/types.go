@@ -200,6 +200,11 @@ type BackorderFilter struct {
 	Status     string
 }
 
+// StoreFilter narrows the store list.
+type StoreFilter struct {
+	ID string // only this store; "" = every store
+}
+
 // EventFilter narrows the events list.
 type EventFilter struct {
 	EndsAfterMS int64 // only events that end after this instant; 0 = all
