@@ -28,6 +28,11 @@ type Operation struct {
 	PageSize, Cursor string
 	// Write marks a mutation: Idempotency-Key / clientRequestId apply.
 	Write bool
+	// Partial: the operation gathers several sources; when some fail and
+	// the result is still there, the answer is 200 with what it has plus a
+	// "warnings" array ([{code, message, path}]). Otherwise any error fails
+	// the call.
+	Partial bool
 	// Params bind REST parameters to variables, in definition order.
 	Params []Param
 	// Body, when not nil, binds the JSON body (POST only).
@@ -36,13 +41,21 @@ type Operation struct {
 	Source string                   // the GraphQL document text, run as is
 	Doc    *ast.QueryDocument       // parsed and validated at start-up
 	Op     *ast.OperationDefinition // the one operation in Doc
+
+	lines map[string]int   // binding key -> file line, for cross-file errors
+	nodes ast.SelectionSet // the selection of one list item (Paged only)
 }
 
 // Param binds one path, query or header parameter to one variable.
 type Param struct {
-	Name        string // REST name (path template name, query key, header name)
-	In          string // path | query | header
-	Variable    string // GraphQL variable name (without $)
+	Name     string // REST name (path template name, query key, header name)
+	In       string // path | query | header
+	Variable string // GraphQL variable name (without $)
+	// Field, when set, names a field of the body variable (an input object)
+	// that this parameter fills: "backorderId" of $input for
+	// POST /backorders/{backorderId}/status. The body schema leaves it out
+	// (Body.Omit). Type, Default and Description are then the field's.
+	Field       string
 	Summary     string // x-ms-summary, Title Case
 	Description string // from the binding, else the schema argument's description
 	Required    bool   // path params always; else the variable is non-null without default
@@ -51,6 +64,14 @@ type Param struct {
 	Type        *ast.Type
 	// Picker fills x-ms-dynamic-values from another operation's list.
 	Picker *Picker
+}
+
+// key is the binding key of p: "storeId" or "input.backorderId".
+func (p Param) key() string {
+	if p.Field != "" {
+		return p.Variable + "." + p.Field
+	}
+	return p.Variable
 }
 
 // Body binds the JSON request body.
@@ -62,6 +83,10 @@ type Body struct {
 	// for makers who cannot set headers ("clientRequestId"); it is removed
 	// before the body is bound to Variable.
 	ClientRequestID string
+	// Omit lists the fields of Variable's input type that parameters fill
+	// (Param.Field); they are not part of the body schema, and a body that
+	// sends them anyway is overridden by the parameter.
+	Omit []string
 }
 
 // Picker is x-ms-dynamic-values: a dropdown fed by another operation.

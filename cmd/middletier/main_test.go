@@ -26,16 +26,18 @@ func freeAddr(t *testing.T) string {
 }
 
 // startService runs the real command on an empty data directory, as
-// `go run ./cmd/middletier` does, and stops it when the test ends.
-func startService(t *testing.T, env map[string]string) string {
+// `go run ./cmd/middletier` does, and stops it when the test ends. It
+// returns the base URL and the data directory.
+func startService(t *testing.T, env map[string]string) (string, string) {
 	t.Helper()
 	addr := freeAddr(t)
+	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	var logs bytes.Buffer
 	done := make(chan error, 1)
 	getenv := func(k string) string { return env[k] }
 	go func() {
-		done <- run(ctx, []string{"middletier", "--addr", addr, "--data-dir", t.TempDir()}, getenv, &logs, &logs)
+		done <- run(ctx, []string{"middletier", "--addr", addr, "--data-dir", dir}, getenv, &logs, &logs)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -55,7 +57,7 @@ func startService(t *testing.T, env map[string]string) string {
 		if err == nil {
 			res.Body.Close()
 			if res.StatusCode == http.StatusOK {
-				return base
+				return base, dir
 			}
 		}
 		select {
@@ -71,11 +73,28 @@ func startService(t *testing.T, env map[string]string) string {
 }
 
 // TestFirstStart is the README's promise: an empty data directory is
-// migrated and seeded, and a stores query answers with the seeded stores.
+// migrated and seeded, /graphql wants a token, `middletier token` prints one,
+// and with it a stores query answers with the seeded stores head office sees.
 func TestFirstStart(t *testing.T) {
-	base := startService(t, nil)
+	base, dir := startService(t, nil)
 	body := `{"query":"{ stores(first: 3) { nodes { id name } } }"}`
 	res, err := http.Post(base+"/graphql", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusUnauthorized || !strings.HasPrefix(res.Header.Get("WWW-Authenticate"), "Bearer") {
+		t.Fatalf("without a token: status %d, WWW-Authenticate %q; want 401 with a Bearer challenge", res.StatusCode, res.Header.Get("WWW-Authenticate"))
+	}
+
+	var tok bytes.Buffer
+	if err := run(context.Background(), []string{"middletier", "token", "--data-dir", dir, "--user", "devon"}, func(string) string { return "" }, &tok, &tok); err != nil {
+		t.Fatalf("token: %v\n%s", err, tok.String())
+	}
+	req, _ := http.NewRequest(http.MethodPost, base+"/graphql", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(tok.String()))
+	res, err = http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,12 +115,13 @@ func TestFirstStart(t *testing.T) {
 }
 
 // TestPlaygroundRunsQuery loads the playground from the running binary in
-// headless Chromium and runs a stores query in it.
+// headless Chromium and runs a query in it, signed in as avery by the dev
+// token the page comes with.
 func TestPlaygroundRunsQuery(t *testing.T) {
 	playgroundtest.ChromiumPath(t) // skips (or fails in CI) without a browser
-	base := startService(t, nil)
-	got := playgroundtest.Run(t, base, "{ stores(first: 2) { nodes { id name } } }")
-	for _, want := range []string{`"S001"`, `"S002"`, `"name"`} {
+	base, _ := startService(t, nil)
+	got := playgroundtest.Run(t, base, "{ me { login } stores(first: 2) { nodes { id name } } }")
+	for _, want := range []string{`"avery"`, `"S001"`, `"name"`} {
 		if !strings.Contains(got, want) {
 			t.Errorf("playground result does not contain %s:\n%s", want, got)
 		}
@@ -126,6 +146,10 @@ func TestCommands(t *testing.T) {
 		{"seed scale out of range", []string{"seed", "--data-dir", dir, "--scale", "0"}, nil, "scale", ""},
 		{"seed", []string{"seed", "--data-dir", dir}, nil, "", "demo data seeded"},
 		{"seed again", []string{"seed", "--data-dir", dir}, nil, "already has data", ""},
+		{"token needs a user", []string{"token", "--data-dir", dir}, nil, "--user", ""},
+		{"token for an unknown user", []string{"token", "--data-dir", dir, "--user", "nobody"}, nil, "no employee", ""},
+		{"no token in production", []string{"token", "--data-dir", dir, "--user", "avery"}, map[string]string{"MIDDLETIER_AUTH_TENANT_ID": "t1", "MIDDLETIER_AUTH_AUDIENCES": "api://x"}, "production", ""},
+		{"token", []string{"token", "--data-dir", dir, "--user", "avery", "--scope", "Data.Read", "--ttl", "5m"}, nil, "", "eyJ"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

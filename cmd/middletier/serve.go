@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/middletier/middletier/facade"
 	"github.com/middletier/middletier/internal/config"
 	"github.com/middletier/middletier/internal/server"
 	"github.com/middletier/middletier/internal/store"
@@ -126,10 +127,49 @@ func buildHandler(cfg config.Config, db *store.DB, log *slog.Logger) (http.Handl
 		return nil, nil, err
 	}
 	deps := server.Deps{Log: log, Exec: exec, Loaders: db, Ready: db, Metrics: telemetry.New(db)}
+	id, err := newIdentity(cfg, db, log)
+	if err != nil {
+		exec.Close()
+		return nil, nil, err
+	}
+	deps.Authenticate = id.authn.Middleware(server.WriteError)
+	var devToken string
+	if id.dev != nil {
+		deps.Issuer = id.dev.Handler()
+		devToken = playgroundToken(cfg, id, db, log)
+	}
 	if cfg.GraphQL.Playground {
-		deps.Frontend = playgroundHandler()
+		deps.Frontend = playgroundHandler(devToken)
+	}
+	// The connector operations are checked against the schema here: a
+	// broken operation file stops the service with its file, line and reason.
+	fac, err := facade.New(exec, db, facade.Options{PublicURL: cfg.PublicURL, Log: log})
+	if err != nil {
+		exec.Close()
+		return nil, nil, err
+	}
+	deps.Facade = fac
+	if deps.Definition, err = definitionHandler(cfg, fac.Operations(), fac.Schema()); err != nil {
+		exec.Close()
+		return nil, nil, err
 	}
 	return server.NewHandler(cfg, deps), exec.Close, nil
+}
+
+// playgroundTokenTTL is long because the token is minted once at start and
+// the playground page keeps it; it only ever works against this dev key.
+const playgroundTokenTTL = 30 * 24 * time.Hour
+
+// playgroundToken mints avery's token for the playground's headers, or ""
+// when the demo data has no avery (a database seeded otherwise).
+func playgroundToken(cfg config.Config, id identity, db *store.DB, log *slog.Logger) string {
+	tok, err := mintDevToken(context.Background(), cfg, id.dev, db, "avery", []string{config.ScopeReadWrite}, playgroundTokenTTL)
+	if err != nil {
+		log.Warn("playground opens without a dev token", "err", err)
+		return ""
+	}
+	log.Info("dev identity issuer on: the playground is signed in as avery; `middletier token --user LOGIN` prints other tokens", "issuer", id.dev.Issuer())
+	return tok
 }
 
 func displayAddr(a net.Addr) string {

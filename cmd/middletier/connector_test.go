@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"image/png"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestConnectorExport runs the command as a maker would, with no database
+// and no service, and reads back what it wrote.
+func TestConnectorExport(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pkg")
+	env := map[string]string{"MIDDLETIER_CONNECTOR_PUBLISHER": "Contoso"}
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"middletier", "connector", "export", "--out", dir,
+		"--public-url", "https://mt.contoso.com",
+		"--client-id", "11111111-2222-3333-4444-555555555555",
+		"--resource-uri", "api://middletier-contoso",
+		"--tenant", "contoso.onmicrosoft.com",
+	}, func(k string) string { return env[k] }, &out, &out)
+	if err != nil {
+		t.Fatalf("export: %v\n%s", err, out.String())
+	}
+	read := func(name string) map[string]any {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v map[string]any
+		if err := json.Unmarshal(b, &v); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return v
+	}
+	def := read("apiDefinition.swagger.json")
+	if def["host"] != "mt.contoso.com" || def["basePath"] != "/api/v1" {
+		t.Errorf("host %v basePath %v", def["host"], def["basePath"])
+	}
+	props := read("apiProperties.json")["properties"].(map[string]any)
+	oauth := props["connectionParameters"].(map[string]any)["token"].(map[string]any)["oAuthSettings"].(map[string]any)
+	custom := oauth["customParameters"].(map[string]any)
+	for k, want := range map[string]any{
+		"clientId":    "11111111-2222-3333-4444-555555555555",
+		"resourceUri": "api://middletier-contoso",
+		"tenantId":    "contoso.onmicrosoft.com",
+		"publisher":   "Contoso",
+		"scopes":      `["Data.ReadWrite"]`,
+	} {
+		var got any
+		switch k {
+		case "clientId":
+			got = oauth[k]
+		case "publisher":
+			got = props[k]
+		case "scopes":
+			b, _ := json.Marshal(oauth[k])
+			got = string(b)
+		default:
+			got = custom[k].(map[string]any)["value"]
+		}
+		if got != want {
+			t.Errorf("%s = %v, want %v", k, got, want)
+		}
+	}
+	if settings := read("settings.json"); settings["apiDefinition"] != "apiDefinition.swagger.json" {
+		t.Errorf("settings.json = %v", settings)
+	}
+	f, err := os.Open(filepath.Join(dir, "icon.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := png.Decode(f); err != nil {
+		t.Errorf("icon.png: %v", err)
+	}
+	if strings.Contains(out.String(), "placeholder") {
+		t.Errorf("placeholder note although every value was given:\n%s", out.String())
+	}
+}
+
+func TestConnectorExportErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr string
+	}{
+		{"no subcommand", []string{"connector"}, "missing subcommand export"},
+		{"unknown subcommand", []string{"connector", "import"}, `unknown subcommand "import"`},
+		{"no --out", []string{"connector", "export"}, "--out DIR is required"},
+		{"reserved brand color", []string{"connector", "export", "--out", t.TempDir(), "--connector-brand-color", "#da3b01"}, "connector-brand-color"},
+		{"title with API", []string{"connector", "export", "--out", t.TempDir(), "--connector-title", "Middletier API"}, "connector-title"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			err := run(context.Background(), append([]string{"middletier"}, tt.args...), func(string) string { return "" }, &out, &out)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("err = %v, want one mentioning %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestConnectorExportPlaceholders: without a client id the package still
+// exports, with a placeholder the output points out.
+func TestConnectorExportPlaceholders(t *testing.T) {
+	dir := t.TempDir()
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"middletier", "connector", "export", "--out", dir}, func(string) string { return "" }, &out, &out); err != nil {
+		t.Fatalf("export: %v\n%s", err, out.String())
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "apiProperties.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(b, []byte("{connector_client_id}")) || !strings.Contains(out.String(), "--client-id") {
+		t.Errorf("no placeholder client id or no note:\n%s\n%s", b, out.String())
+	}
+}
+
+// TestServeDefinition: the running service publishes the definition without
+// a token, with the host of the configured public URL.
+func TestServeDefinition(t *testing.T) {
+	base, _ := startService(t, map[string]string{"MIDDLETIER_PUBLIC_URL": "https://mt.contoso.com"})
+	res, err := http.Get(base + "/api/v1/swagger.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var def map[string]any
+	if err := json.NewDecoder(res.Body).Decode(&def); err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode != http.StatusOK || def["swagger"] != "2.0" || def["host"] != "mt.contoso.com" {
+		t.Errorf("GET /api/v1/swagger.json = %d, swagger %v, host %v", res.StatusCode, def["swagger"], def["host"])
+	}
+	if n := len(def["paths"].(map[string]any)); n < 8 {
+		t.Errorf("%d paths", n)
+	}
+}

@@ -1,0 +1,171 @@
+package facade
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/middletier/middletier/internal/gqlerr"
+)
+
+// Codes the facade itself answers with, beside gqlerr's.
+const (
+	CodeIdempotencyMismatch = "IDEMPOTENCY_KEY_REUSED"
+	CodeInProgress          = "REQUEST_IN_PROGRESS"
+	CodeRateLimited         = "RATE_LIMITED"
+	CodeUnsupportedMedia    = "UNSUPPORTED_MEDIA_TYPE"
+	CodeTimeout             = "TIMEOUT"
+	codeComplexity          = "COMPLEXITY_LIMIT_EXCEEDED" // gqlgen's extension.FixedComplexityLimit
+)
+
+// StatusFor is the one table from error code to HTTP status; unknown codes
+// are 500. Client mistakes are 4xx so that Power Automate does not retry
+// them for half an hour; only what a retry may fix is 5xx (or 409/429 with
+// Retry-After).
+func StatusFor(code string) int {
+	switch code {
+	case gqlerr.BadUserInput, errcode.ValidationFailed, errcode.ParseFailed, codeComplexity:
+		return http.StatusBadRequest
+	case gqlerr.Unauthenticated:
+		return http.StatusUnauthorized
+	case gqlerr.Forbidden:
+		return http.StatusForbidden
+	case gqlerr.NotFound:
+		return http.StatusNotFound
+	case gqlerr.Conflict, CodeInProgress:
+		return http.StatusConflict
+	case CodeIdempotencyMismatch:
+		return http.StatusUnprocessableEntity
+	case CodeUnsupportedMedia:
+		return http.StatusUnsupportedMediaType
+	case CodeRateLimited:
+		return http.StatusTooManyRequests
+	case gqlerr.UpstreamUnavailable:
+		return http.StatusServiceUnavailable
+	case CodeTimeout:
+		return http.StatusGatewayTimeout
+	}
+	return http.StatusInternalServerError
+}
+
+// retryAfter is the Retry-After (seconds) sent with the statuses a later
+// retry may fix, 0 for the others.
+func retryAfter(status int) int {
+	switch status {
+	case http.StatusConflict:
+		return 5
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable, http.StatusGatewayTimeout, http.StatusBadGateway:
+		return 10
+	}
+	return 0
+}
+
+// maxErrorBody keeps error bodies readable in Power Apps' FirstError and
+// under 1 KB, as CONNECTOR.md asks.
+const maxErrorBody = 1024
+
+// answer is a response ready to write (and to store for idempotent replay).
+type answer struct {
+	status int
+	body   []byte
+}
+
+// errorAnswer builds {"error": {code, message, requestId, details}}.
+func errorAnswer(status int, code, message, requestID string, details []map[string]string) answer {
+	message = cut(message, 300)
+	for _, d := range details {
+		for k, v := range d {
+			d[k] = cut(v, 160)
+		}
+	}
+	for {
+		e := map[string]any{"code": code, "message": message, "requestId": requestID}
+		if len(details) > 0 {
+			e["details"] = details
+		}
+		body := encode(map[string]any{"error": e})
+		if len(body) <= maxErrorBody {
+			return answer{status: status, body: body}
+		}
+		if len(details) > 0 {
+			details = details[:len(details)-1]
+			continue
+		}
+		message = cut(message, len(message)/2)
+	}
+}
+
+// graphQLErrorAnswer answers with the first error's code; the rest become
+// details. Messages come from the error presenter, so internals are masked.
+func graphQLErrorAnswer(errs gqlerror.List, requestID string) answer {
+	first := errs[0]
+	code := codeOf(first)
+	var details []map[string]string
+	for _, e := range errs[1:min(len(errs), 4)] {
+		d := map[string]string{"code": codeOf(e), "message": e.Message}
+		if len(e.Path) > 0 {
+			d["path"] = e.Path.String()
+		}
+		details = append(details, d)
+	}
+	return errorAnswer(StatusFor(code), code, first.Message, requestID, details)
+}
+
+func codeOf(e *gqlerror.Error) string {
+	if c, ok := e.Extensions["code"].(string); ok && c != "" {
+		return c
+	}
+	return gqlerr.Internal
+}
+
+func bindErrorAnswer(e *bindError, requestID string) answer {
+	status, code := http.StatusBadRequest, gqlerr.BadUserInput
+	if e.Status == http.StatusUnsupportedMediaType {
+		status, code = e.Status, CodeUnsupportedMedia
+	}
+	var details []map[string]string
+	if e.Param != "" {
+		details = []map[string]string{{"parameter": e.Param, "in": e.In, "reason": e.Reason}}
+	}
+	return errorAnswer(status, code, e.Error(), requestID, details)
+}
+
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
+}
+
+// encode writes v as JSON without HTML escaping (bodies are read by apps,
+// not embedded in pages) and without a trailing newline, so that the ETag
+// is the hash of exactly what is sent.
+func encode(v any) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		// Every value here came from JSON or from this package.
+		return []byte(`{"error":{"code":"INTERNAL_SERVER_ERROR","message":"internal server error"}}`)
+	}
+	return bytes.TrimRight(b.Bytes(), "\n")
+}
+
+func writeAnswer(w http.ResponseWriter, a answer) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(a.body)))
+	if s := retryAfter(a.status); s > 0 && h.Get("Retry-After") == "" {
+		h.Set("Retry-After", strconv.Itoa(s))
+	}
+	w.WriteHeader(a.status)
+	_, _ = w.Write(a.body)
+}

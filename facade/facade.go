@@ -1,0 +1,205 @@
+package facade
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/middletier/middletier/internal/gqlerr"
+	"github.com/middletier/middletier/internal/store"
+)
+
+// Executor runs GraphQL operations in process: *server.Executor, the same
+// instance /graphql serves, so limits, extensions and the error presenter
+// are shared.
+type Executor interface {
+	CreateOperationContext(ctx context.Context, params *graphql.RawParams) (*graphql.OperationContext, gqlerror.List)
+	DispatchOperation(ctx context.Context, rc *graphql.OperationContext) (graphql.ResponseHandler, context.Context)
+	DispatchError(ctx context.Context, list gqlerror.List) *graphql.Response
+	Schema() *ast.Schema
+}
+
+// IdempotencyStore keeps the first answer of every retry-safe write
+// (*store.DB).
+type IdempotencyStore interface {
+	ClaimIdempotency(ctx context.Context, k store.IdempotencyKey, requestHash string, lease, ttl time.Duration) (store.IdempotencyRecord, bool, error)
+	CompleteIdempotency(ctx context.Context, k store.IdempotencyKey, status int, body []byte) error
+	ReleaseIdempotency(ctx context.Context, k store.IdempotencyKey) error
+	DeleteExpiredIdempotency(ctx context.Context, now time.Time) (int64, error)
+}
+
+// Options tune the facade; zero values take the defaults.
+type Options struct {
+	// PublicURL is the service's public origin (https://host[:port][/prefix])
+	// that nextLink points at; empty derives it from the request's Host.
+	PublicURL string
+	Log       *slog.Logger
+	// IdempotencyTTL is how long a write's first answer is replayed
+	// (default 24 h: flows retry for up to about 30 minutes by default, and
+	// makers can stretch retries over a day).
+	IdempotencyTTL time.Duration
+	// IdempotencyWait is how long a retry waits for the first request with
+	// its key to finish before it gets 409 (default 20 s).
+	IdempotencyWait time.Duration
+	// IdempotencyLease is how long a running request holds its key before a
+	// retry may assume its replica died and run it again (default 2 min,
+	// beyond the longest request the HTTP timeouts allow).
+	IdempotencyLease time.Duration
+	// Operations replaces the embedded operation files (tests).
+	Operations []Operation
+}
+
+// Facade is the REST connector facade, mounted at /api/v1.
+type Facade struct {
+	ops      []Operation
+	exec     Executor
+	idem     IdempotencyStore
+	opts     Options
+	log      *slog.Logger
+	router   chi.Router
+	inflight inflight
+	// lastCleanup (unix ms) spaces out expired-key cleanup, which rides on
+	// writes instead of needing a goroutine with a lifecycle of its own.
+	lastCleanup atomic.Int64
+}
+
+// cleanupEvery spaces out the deletion of expired idempotency records.
+const cleanupEvery = time.Hour
+
+// New loads and validates the operations against exec's schema and builds
+// their routes. An invalid operation file is an error: the service must not
+// start with it.
+func New(exec Executor, idem IdempotencyStore, opts Options) (*Facade, error) {
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.IdempotencyTTL <= 0 {
+		opts.IdempotencyTTL = 24 * time.Hour
+	}
+	if opts.IdempotencyWait <= 0 {
+		opts.IdempotencyWait = 20 * time.Second
+	}
+	if opts.IdempotencyLease <= 0 {
+		opts.IdempotencyLease = 2 * time.Minute
+	}
+	ops := opts.Operations
+	if ops == nil {
+		var err error
+		if ops, err = LoadEmbedded(exec.Schema()); err != nil {
+			return nil, fmt.Errorf("connector operations: %w", err)
+		}
+	}
+	f := &Facade{ops: ops, exec: exec, idem: idem, opts: opts, log: opts.Log, inflight: inflight{m: map[store.IdempotencyKey]chan struct{}{}}}
+	r := chi.NewRouter()
+	for i := range f.ops {
+		op := &f.ops[i]
+		r.Method(op.Method, op.Path, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { f.serve(w, r, op) }))
+	}
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		writeAnswer(w, errorAnswer(http.StatusNotFound, gqlerr.NotFound, fmt.Sprintf("no operation at %s %s", r.Method, r.URL.Path), middleware.GetReqID(r.Context()), nil))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		writeAnswer(w, errorAnswer(http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", fmt.Sprintf("%s is not allowed on %s", r.Method, r.URL.Path), middleware.GetReqID(r.Context()), nil))
+	})
+	f.router = r
+	return f, nil
+}
+
+// Operations returns the loaded operations, for the Swagger definition and
+// the connector package.
+func (f *Facade) Operations() []Operation { return slices.Clone(f.ops) }
+
+// Schema is the schema the operations were validated against.
+func (f *Facade) Schema() *ast.Schema { return f.exec.Schema() }
+
+// ServeHTTP routes a request under /api/v1 to its operation.
+func (f *Facade) ServeHTTP(w http.ResponseWriter, r *http.Request) { f.router.ServeHTTP(w, r) }
+
+func (f *Facade) serve(w http.ResponseWriter, r *http.Request, op *Operation) {
+	reqID := middleware.GetReqID(r.Context())
+	b, berr := op.bind(r, f.exec.Schema())
+	if berr != nil {
+		writeAnswer(w, bindErrorAnswer(berr, reqID))
+		return
+	}
+	if op.Write {
+		w.Header().Set("Cache-Control", "no-store")
+		if b.key == "" {
+			writeAnswer(w, f.run(r, op, b.vars).answer)
+			return
+		}
+		f.serveIdempotent(w, r, op, b)
+		return
+	}
+
+	a := f.run(r, op, b.vars).answer
+	if a.status != http.StatusOK {
+		w.Header().Set("Cache-Control", "no-store")
+		writeAnswer(w, a)
+		return
+	}
+	// A strong ETag over the exact bytes: an unchanged answer costs a phone
+	// a 304 instead of the body.
+	sum := sha256.Sum256(a.body)
+	etag := `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
+	w.Header().Set("ETag", etag)
+	w.Header().Set("Cache-Control", "private")
+	if etagMatches(r.Header.Get("If-None-Match"), etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	writeAnswer(w, a)
+}
+
+// etagMatches implements If-None-Match for GET: any listed tag equal to
+// etag (weak comparison, as RFC 9110 asks for If-None-Match), or "*".
+func etagMatches(header, etag string) bool {
+	for t := range strings.SplitSeq(header, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" || strings.TrimPrefix(t, "W/") == etag {
+			return true
+		}
+	}
+	return false
+}
+
+// run executes op in process through the shared executor, exactly as the
+// /graphql transports do, and shapes the answer.
+func (f *Facade) run(r *http.Request, op *Operation, vars map[string]any) shaped {
+	reqID := middleware.GetReqID(r.Context())
+	start := graphql.Now()
+	ctx := graphql.StartOperationTrace(r.Context())
+	params := &graphql.RawParams{
+		Query:         op.Source,
+		OperationName: op.ID,
+		Variables:     vars,
+		ReadTime:      graphql.TraceTiming{Start: start, End: graphql.Now()},
+	}
+	rc, errs := f.exec.CreateOperationContext(ctx, params)
+	var resp *graphql.Response
+	if errs != nil {
+		resp = f.exec.DispatchError(graphql.WithOperationContext(ctx, rc), errs)
+	} else {
+		h, octx := f.exec.DispatchOperation(ctx, rc)
+		resp = h(octx)
+	}
+	if resp == nil {
+		// The executor gives no response only when the request's context
+		// ended (deadline or client gone).
+		return shaped{answer: errorAnswer(http.StatusGatewayTimeout, CodeTimeout, "the request took too long", reqID, nil)}
+	}
+	return op.shape(resp, r, f.opts.PublicURL, reqID)
+}

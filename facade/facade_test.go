@@ -1,0 +1,673 @@
+package facade_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+
+	"github.com/middletier/middletier/facade"
+	"github.com/middletier/middletier/internal/auth"
+	"github.com/middletier/middletier/internal/config"
+	"github.com/middletier/middletier/internal/server"
+	"github.com/middletier/middletier/internal/store"
+	"github.com/middletier/middletier/internal/store/storetest"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// publicURL is the configured public URL every nextLink must point at.
+const publicURL = "https://middletier.example.com"
+
+// userHeader names the persona a test request runs as; testAuth stands in
+// for the bearer-token middleware and puts the same principal in the context.
+const userHeader = "X-Test-User"
+
+type env struct {
+	h   http.Handler
+	db  *store.DB
+	fac *facade.Facade
+}
+
+// newEnv builds the whole router the way cmd/middletier's buildHandler does:
+// the shared executor, the facade at /api/v1, loaders and authentication.
+func newEnv(t testing.TB, db *store.DB, ops ...facade.Operation) *env {
+	t.Helper()
+	cfg := config.Defaults()
+	cfg.PublicURL = publicURL
+	log := slog.New(slog.DiscardHandler)
+	exec, err := server.NewExecutor(cfg.GraphQL, db, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(exec.Close)
+	fac, err := facade.New(exec, db, facade.Options{PublicURL: cfg.PublicURL, Log: log, Operations: ops})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := server.NewHandler(cfg, server.Deps{
+		Log: log, Exec: exec, Loaders: db, Ready: db,
+		Authenticate: testAuth(db),
+		Facade:       fac,
+	})
+	return &env{h: h, db: db, fac: fac}
+}
+
+func testAuth(db *store.DB) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			login := r.Header.Get(userHeader)
+			if login == "" {
+				next.ServeHTTP(w, r)
+				return
+			}
+			e, err := db.EmployeeByLogin(r.Context(), login)
+			if err != nil {
+				http.Error(w, "unknown test user", http.StatusUnauthorized)
+				return
+			}
+			p := auth.Principal{EmployeeID: e.ID, Login: e.Login, Role: e.Role, CanWrite: true}
+			if e.StoreID != nil {
+				p.StoreID = *e.StoreID
+			}
+			next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
+		})
+	}
+}
+
+// seeded returns one seeded router per engine; seeding is the slow part,
+// so each test function seeds once and runs its cases as subtests.
+func seeded(t *testing.T) map[string]*env {
+	t.Helper()
+	out := map[string]*env{}
+	for _, e := range storetest.Engines(t) {
+		if err := e.DB.Seed(context.Background(), 1); err != nil {
+			t.Fatalf("seed %s: %v", e.Name, err)
+		}
+		out[e.Name] = newEnv(t, e.DB)
+	}
+	return out
+}
+
+type req struct {
+	method, target, user, body string
+	header                     map[string]string
+}
+
+func (e *env) do(t testing.TB, rq req) *httptest.ResponseRecorder {
+	t.Helper()
+	var body io.Reader
+	if rq.body != "" {
+		body = strings.NewReader(rq.body)
+	}
+	r := httptest.NewRequest(rq.method, rq.target, body)
+	if rq.body != "" {
+		r.Header.Set("Content-Type", "application/json")
+	}
+	if rq.user != "" {
+		r.Header.Set(userHeader, rq.user)
+	}
+	for k, v := range rq.header {
+		r.Header.Set(k, v)
+	}
+	w := httptest.NewRecorder()
+	e.h.ServeHTTP(w, r)
+	return w
+}
+
+func get(target, user string) req { return req{method: http.MethodGet, target: target, user: user} }
+
+func post(target, user, body string) req {
+	return req{method: http.MethodPost, target: target, user: user, body: body}
+}
+
+var (
+	uuidRE = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+	reqRE  = regexp.MustCompile(`"requestId": "[^"]*"`)
+)
+
+// golden compares a response with testdata/name.golden: status, the headers
+// that are part of the contract, and the indented body. New ids and request
+// ids vary per run and are masked.
+func golden(t *testing.T, name string, w *httptest.ResponseRecorder, maskTimes []string) {
+	t.Helper()
+	var got bytes.Buffer
+	fmt.Fprintf(&got, "%d\n", w.Code)
+	for _, h := range []string{"Content-Type", "Cache-Control", "Retry-After"} {
+		if v := w.Header().Get(h); v != "" {
+			fmt.Fprintf(&got, "%s: %s\n", h, v)
+		}
+	}
+	got.WriteString("\n")
+	var ind bytes.Buffer
+	if err := json.Indent(&ind, w.Body.Bytes(), "", "  "); err != nil {
+		t.Fatalf("%s: body is not JSON: %v\n%s", name, err, w.Body.String())
+	}
+	body := uuidRE.ReplaceAllString(ind.String(), "<uuid>")
+	body = reqRE.ReplaceAllString(body, `"requestId": "<request id>"`)
+	for _, k := range maskTimes {
+		body = regexp.MustCompile(`"`+k+`": "[^"]*"`).ReplaceAllString(body, `"`+k+`": "<time>"`)
+	}
+	got.WriteString(body)
+	got.WriteString("\n")
+
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(path, got.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./facade -update to create it)", err)
+	}
+	if got.String() != string(want) {
+		t.Errorf("%s differs from %s (go test ./facade -update rewrites it):\n--- got\n%s\n--- want\n%s", name, path, got.String(), want)
+	}
+}
+
+func decodeBody[T any](t testing.TB, w *httptest.ResponseRecorder) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal(w.Body.Bytes(), &v); err != nil {
+		t.Fatalf("decode %s: %v", w.Body.String(), err)
+	}
+	return v
+}
+
+type errorBody struct {
+	Error struct {
+		Code      string              `json:"code"`
+		Message   string              `json:"message"`
+		RequestID string              `json:"requestId"`
+		Details   []map[string]string `json:"details"`
+	} `json:"error"`
+}
+
+type page struct {
+	Value      []map[string]any `json:"value"`
+	NextLink   string           `json:"nextLink"`
+	NextCursor string           `json:"nextCursor"`
+}
+
+// TestFacade runs every facade behaviour against one seeded database per
+// engine. The read cases come first: the write cases add rows.
+func TestFacade(t *testing.T) {
+	for name, e := range seeded(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Run("operations", func(t *testing.T) { testOperations(t, e) })
+			t.Run("binding accepts", func(t *testing.T) { testBindingAccepts(t, e) })
+			t.Run("binding errors", func(t *testing.T) { testBindingErrors(t, e) })
+			t.Run("error mapping", func(t *testing.T) { testErrorMapping(t, e) })
+			t.Run("paging", func(t *testing.T) { testPaging(t, e) })
+			t.Run("etag", func(t *testing.T) { testETag(t, e) })
+			t.Run("no nulls", func(t *testing.T) { testNoNulls(t, e) })
+			t.Run("partial results", func(t *testing.T) { testPartial(t, e) })
+			t.Run("writes", func(t *testing.T) { testWrites(t, e) })
+			t.Run("idempotency", func(t *testing.T) { testIdempotency(t, e) })
+			t.Run("concurrent retries", func(t *testing.T) { testConcurrentRetries(t, e) })
+		})
+	}
+}
+
+// testOperations calls every read operation end to end and compares the
+// answer with its golden file (the same seed gives the same answer on both
+// engines, so both share one file).
+func testOperations(t *testing.T, e *env) {
+	cases := []struct {
+		name string
+		req  req
+	}{
+		{"ListStores", get("/api/v1/stores?pageSize=3", "devon")},
+		{"SearchProducts", get("/api/v1/products?search=lamp&pageSize=2", "avery")},
+		{"SearchProducts_scan", get("/api/v1/products?sku=SKU-00042&search=&category=", "avery")},
+		{"GetProductAvailability", get("/api/v1/stores/S001/products/SKU-00042/availability?nearbyLimit=2", "avery")},
+		{"FindCustomers", get("/api/v1/customers?search=an&pageSize=2", "avery")},
+		{"ListStoreBackorders", get("/api/v1/stores/S001/backorders?status=open&pageSize=2", "blake")},
+		{"GetMyHome_associate", get("/api/v1/me/home", "avery")},
+		{"GetMyHome_head_office", get("/api/v1/me/home", "devon")},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			w := e.do(t, c.req)
+			if w.Code != http.StatusOK {
+				t.Fatalf("status %d, want 200: %s", w.Code, w.Body)
+			}
+			golden(t, c.name, w, nil)
+		})
+	}
+}
+
+func testBindingErrors(t *testing.T, e *env) {
+	cases := []struct {
+		name      string
+		req       req
+		status    int
+		param     string
+		inMessage string
+	}{
+		{"page size not a number", get("/api/v1/stores?pageSize=ten", "devon"), 400, "pageSize", "expected a whole number"},
+		{"page size fractional", get("/api/v1/stores?pageSize=2.5", "devon"), 400, "pageSize", "expected a whole number"},
+		{"page size out of range", get("/api/v1/stores?pageSize=1000", "devon"), 400, "pageSize", "from 1 to 100"},
+		{"page size zero", get("/api/v1/products?pageSize=0", "devon"), 400, "pageSize", "from 1 to 100"},
+		{"repeated parameter", get("/api/v1/stores?pageSize=2&pageSize=3", "devon"), 400, "pageSize", "more than once"},
+		{"required query missing", get("/api/v1/customers", "avery"), 400, "search", "is required"},
+		{"required query blank", get("/api/v1/customers?search=", "avery"), 400, "search", "is required"},
+		{"bad enum", get("/api/v1/stores/S001/backorders?status=LOST", "blake"), 400, "status", "one of OPEN, NOTIFIED, FULFILLED, CANCELLED"},
+		{"nearby limit not a number", get("/api/v1/stores/S001/products/SKU-00001/availability?nearbyLimit=True", "avery"), 400, "nearbyLimit", "whole number"},
+		{"body not JSON", post("/api/v1/backorders", "avery", `{"storeId":`), 400, "body", "JSON"},
+		{"body not an object", post("/api/v1/backorders", "avery", `[1,2]`), 400, "body", "JSON object"},
+		{"body field missing", post("/api/v1/backorders", "avery", `{"storeId":"S001","contactPreference":"EMAIL","customerId":"C1"}`), 400, "sku", "is required"},
+		{"body unknown property", post("/api/v1/backorders", "avery", `{"storeId":"S001","sku":"SKU-00001","contactPreference":"EMAIL","customerId":"C1","colour":"red"}`), 400, "colour", "not a property"},
+		{"body quantity fractional", post("/api/v1/backorders", "avery", `{"storeId":"S001","sku":"SKU-00001","quantity":1.5,"contactPreference":"EMAIL","customerId":"C1"}`), 400, "quantity", "whole number"},
+		{"body enum wrong", post("/api/v1/backorders", "avery", `{"storeId":"S001","sku":"SKU-00001","contactPreference":"PIGEON","customerId":"C1"}`), 400, "contactPreference", "one of EMAIL, PHONE, SMS"},
+		{"body nested required", post("/api/v1/backorders", "avery", `{"storeId":"S001","sku":"SKU-00001","contactPreference":"EMAIL","newCustomer":{"email":"a@b.c"}}`), 400, "newCustomer.name", "is required"},
+		{"clientRequestId not a string", post("/api/v1/backorders", "avery", `{"storeId":"S001","sku":"SKU-00001","contactPreference":"EMAIL","customerId":"C1","clientRequestId":5}`), 400, "clientRequestId", "string"},
+		{"path enum in body", post("/api/v1/backorders/B1/status", "blake", `{"status":"LOST"}`), 400, "status", "one of"},
+		{"wrong content type", req{method: "POST", target: "/api/v1/backorders", user: "avery", body: "x", header: map[string]string{"Content-Type": "text/plain"}}, 415, "body", "application/json"},
+		{"keys disagree", req{method: "POST", target: "/api/v1/events/EV004/rsvp", user: "casey", body: `{"response":"GOING","clientRequestId":"a"}`, header: map[string]string{"Idempotency-Key": "b"}}, 400, "Idempotency-Key", "differs"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			w := e.do(t, c.req)
+			if w.Code != c.status {
+				t.Fatalf("status %d, want %d: %s", w.Code, c.status, w.Body)
+			}
+			b := decodeBody[errorBody](t, w)
+			if c.param != "" && (len(b.Error.Details) == 0 || b.Error.Details[0]["parameter"] != c.param) {
+				t.Errorf("details %v do not name parameter %s", b.Error.Details, c.param)
+			}
+			if !strings.Contains(b.Error.Message, c.inMessage) {
+				t.Errorf("message %q does not say %q", b.Error.Message, c.inMessage)
+			}
+			if b.Error.RequestID == "" || b.Error.Code == "" {
+				t.Errorf("error body lacks code or requestId: %s", w.Body)
+			}
+			if w.Body.Len() > 1024 {
+				t.Errorf("error body is %d bytes, want at most 1024", w.Body.Len())
+			}
+		})
+	}
+}
+
+// testBindingAccepts checks that what the connector runtime sends is taken.
+func testBindingAccepts(t *testing.T, e *env) {
+	cases := []struct {
+		name string
+		req  req
+	}{
+		{"float for Int", get("/api/v1/stores?pageSize=5.0", "devon")},
+		{"blank optional", get("/api/v1/stores?pageSize=&pageToken=", "devon")},
+		{"lower-case enum", get("/api/v1/stores/S001/backorders?status=open", "blake")},
+		{"exponent Int", get("/api/v1/stores?pageSize=1e1", "devon")},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if w := e.do(t, c.req); w.Code != http.StatusOK {
+				t.Fatalf("status %d, want 200: %s", w.Code, w.Body)
+			}
+		})
+	}
+}
+
+func testErrorMapping(t *testing.T, e *env) {
+	cases := []struct {
+		name   string
+		req    req
+		status int
+		code   string
+	}{
+		{"unknown product is 404", get("/api/v1/stores/S001/products/SKU-NOPE/availability", "avery"), 404, "NOT_FOUND"},
+		{"unknown store is 404", get("/api/v1/stores/S999/products/SKU-00001/availability", "devon"), 404, "NOT_FOUND"},
+		{"short search is 400", get("/api/v1/customers?search=a", "avery"), 400, "BAD_USER_INPUT"},
+		{"bad page token is 400", get("/api/v1/stores?pageToken=garbage", "devon"), 400, "BAD_USER_INPUT"},
+		{"no route is 404", get("/api/v1/nothing", "avery"), 404, "NOT_FOUND"},
+		{"wrong method is 405", post("/api/v1/stores", "avery", `{}`), 405, "METHOD_NOT_ALLOWED"},
+		{"unknown backorder is 404", post("/api/v1/backorders/00000000-0000-0000-0000-000000000000/status", "blake", `{"status":"CANCELLED"}`), 404, "NOT_FOUND"},
+		{"unknown event is 404", post("/api/v1/events/EV999/rsvp", "avery", `{"response":"GOING"}`), 404, "NOT_FOUND"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			w := e.do(t, c.req)
+			b := decodeBody[errorBody](t, w)
+			if w.Code != c.status || b.Error.Code != c.code {
+				t.Fatalf("got %d %s, want %d %s: %s", w.Code, b.Error.Code, c.status, c.code, w.Body)
+			}
+			if strings.Contains(w.Body.String(), "null") {
+				t.Errorf("error body carries null: %s", w.Body)
+			}
+		})
+	}
+}
+
+// testPaging follows nextLink from the first page to the last, as a flow
+// with x-ms-pageable does, and checks it keeps every other query parameter.
+func testPaging(t *testing.T, e *env) {
+	next := "/api/v1/stores/S001/backorders?status=OPEN&pageSize=7"
+	seen := map[string]bool{}
+	pages := 0
+	for next != "" {
+		w := e.do(t, get(next, "blake"))
+		if w.Code != http.StatusOK {
+			t.Fatalf("%s: status %d: %s", next, w.Code, w.Body)
+		}
+		p := decodeBody[page](t, w)
+		pages++
+		for _, b := range p.Value {
+			id := b["id"].(string)
+			if seen[id] {
+				t.Fatalf("backorder %s on two pages", id)
+			}
+			seen[id] = true
+			if b["status"] != "OPEN" {
+				t.Fatalf("page %d lost the status filter: %v", pages, b["status"])
+			}
+		}
+		if p.NextLink == "" {
+			if p.NextCursor != "" {
+				t.Fatalf("last page has nextCursor %q but no nextLink", p.NextCursor)
+			}
+			break
+		}
+		if len(p.Value) != 7 {
+			t.Fatalf("page %d has %d items, want 7", pages, len(p.Value))
+		}
+		u, err := url.Parse(p.NextLink)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := u.Scheme + "://" + u.Host; got != publicURL || u.Path != "/api/v1/stores/S001/backorders" {
+			t.Fatalf("nextLink %s: want %s/api/v1/stores/S001/backorders", p.NextLink, publicURL)
+		}
+		q := u.Query()
+		if q.Get("pageToken") != p.NextCursor || q.Get("status") != "OPEN" || q.Get("pageSize") != "7" {
+			t.Fatalf("nextLink %s does not carry the query and the cursor %s", p.NextLink, p.NextCursor)
+		}
+		next = u.RequestURI()
+	}
+	var open int
+	if err := e.db.SQLX().Get(&open, e.db.SQLX().Rebind(`SELECT COUNT(*) FROM backorders WHERE store_id = 'S001' AND status = 'OPEN'`)); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != open || pages < 2 {
+		t.Fatalf("paged through %d backorders in %d pages, the store has %d open", len(seen), pages, open)
+	}
+}
+
+func testETag(t *testing.T, e *env) {
+	target := "/api/v1/stores/S002/products/SKU-00007/availability"
+	w := e.do(t, get(target, "devon"))
+	etag := w.Header().Get("ETag")
+	if w.Code != 200 || !strings.HasPrefix(etag, `"`) || w.Header().Get("Cache-Control") != "private" {
+		t.Fatalf("first GET: %d, ETag %q, Cache-Control %q", w.Code, etag, w.Header().Get("Cache-Control"))
+	}
+	cases := []struct {
+		name, ifNoneMatch string
+		want              int
+	}{
+		{"same tag", etag, http.StatusNotModified},
+		{"in a list", `"other", ` + etag, http.StatusNotModified},
+		{"weak form", "W/" + etag, http.StatusNotModified},
+		{"star", "*", http.StatusNotModified},
+		{"other tag", `"other"`, http.StatusOK},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rq := get(target, "devon")
+			rq.header = map[string]string{"If-None-Match": c.ifNoneMatch}
+			w := e.do(t, rq)
+			if w.Code != c.want {
+				t.Fatalf("status %d, want %d", w.Code, c.want)
+			}
+			if w.Header().Get("ETag") != etag {
+				t.Errorf("ETag %q, want %q", w.Header().Get("ETag"), etag)
+			}
+			if c.want == http.StatusNotModified && w.Body.Len() != 0 {
+				t.Errorf("304 with a body: %s", w.Body)
+			}
+		})
+	}
+	// Another answer, another tag.
+	if w2 := e.do(t, get(target+"?nearbyLimit=1", "devon")); w2.Header().Get("ETag") == etag {
+		t.Fatal("different answers share an ETag")
+	}
+}
+
+// testNoNulls: the backorder list selects nullable data (empty notes are
+// "", but recordedBy-style fields may be null); no answer may carry null.
+func testNoNulls(t *testing.T, e *env) {
+	for _, target := range []string{
+		"/api/v1/stores?pageSize=100",
+		"/api/v1/stores/S003/backorders?pageSize=100",
+		"/api/v1/stores?pageSize=100&pageToken=",
+	} {
+		w := e.do(t, get(target, "devon"))
+		if w.Code != 200 {
+			t.Fatalf("%s: %d %s", target, w.Code, w.Body)
+		}
+		if strings.Contains(w.Body.String(), "null") {
+			t.Errorf("%s: body carries null", target)
+		}
+	}
+}
+
+// testWrites runs each write end to end.
+func testWrites(t *testing.T, e *env) {
+	w := e.do(t, post("/api/v1/backorders", "avery", `{"storeId":"S001","sku":"SKU-00042","quantity":2.0,"contactPreference":"email","newCustomer":{"name":"Robin Test","email":"robin@example.com","phone":null},"note":""}`))
+	if w.Code != 200 {
+		t.Fatalf("RecordBackorder: %d %s", w.Code, w.Body)
+	}
+	golden(t, "RecordBackorder", w, []string{"createdAt", "updatedAt"})
+	rec := decodeBody[map[string]any](t, w)
+	id := rec["id"].(string)
+
+	w = e.do(t, post("/api/v1/backorders/"+id+"/status", "blake", `{"status":"FULFILLED","note":"Collected"}`))
+	if w.Code != 200 {
+		t.Fatalf("UpdateBackorderStatus: %d %s", w.Code, w.Body)
+	}
+	golden(t, "UpdateBackorderStatus", w, []string{"updatedAt", "changedAt"})
+
+	// A finished backorder cannot be cancelled: 409.
+	w = e.do(t, post("/api/v1/backorders/"+id+"/status", "blake", `{"status":"CANCELLED"}`))
+	if b := decodeBody[errorBody](t, w); w.Code != http.StatusConflict || b.Error.Code != "CONFLICT" {
+		t.Fatalf("cancel a fulfilled backorder: %d %s", w.Code, w.Body)
+	}
+
+	w = e.do(t, post("/api/v1/events/EV004/rsvp", "casey", `{"response":"maybe"}`))
+	if w.Code != 200 {
+		t.Fatalf("RsvpEvent: %d %s", w.Code, w.Body)
+	}
+	golden(t, "RsvpEvent", w, []string{"respondedAt"})
+
+	// Without a principal the write is refused as the resolver says.
+	w = e.do(t, post("/api/v1/events/EV004/rsvp", "", `{"response":"GOING"}`))
+	if b := decodeBody[errorBody](t, w); w.Code != http.StatusUnauthorized || b.Error.Code != "UNAUTHENTICATED" {
+		t.Fatalf("anonymous RSVP: %d %s", w.Code, w.Body)
+	}
+}
+
+func recordBody(note, key string) string {
+	b := map[string]any{
+		"storeId": "S001", "sku": "SKU-00100", "quantity": 1, "contactPreference": "EMAIL",
+		"newCustomer": map[string]any{"name": "Idem Potent", "email": "idem@example.com"},
+		"note":        note,
+	}
+	if key != "" {
+		b["clientRequestId"] = key
+	}
+	out, _ := json.Marshal(b)
+	return string(out)
+}
+
+func countNotes(t testing.TB, db *store.DB, note string) int {
+	t.Helper()
+	var n int
+	if err := db.SQLX().Get(&n, db.SQLX().Rebind(`SELECT COUNT(*) FROM backorders WHERE note = ?`), note); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func testIdempotency(t *testing.T, e *env) {
+	t.Run("header key replays", func(t *testing.T) {
+		rq := post("/api/v1/backorders", "avery", recordBody("idem header", ""))
+		rq.header = map[string]string{"Idempotency-Key": "key-header-1"}
+		first := e.do(t, rq)
+		again := e.do(t, rq)
+		if first.Code != 200 || again.Code != 200 || first.Body.String() != again.Body.String() {
+			t.Fatalf("replay differs: %d %s / %d %s", first.Code, first.Body, again.Code, again.Body)
+		}
+		if again.Header().Get("Idempotent-Replayed") != "true" {
+			t.Error("replay not marked Idempotent-Replayed")
+		}
+		if n := countNotes(t, e.db, "idem header"); n != 1 {
+			t.Fatalf("%d backorders written, want 1", n)
+		}
+	})
+	t.Run("body key replays, laid out differently", func(t *testing.T) {
+		first := e.do(t, post("/api/v1/backorders", "avery", recordBody("idem body", "key-body-1")))
+		// Same request, other property order and spacing, key in the header.
+		rq := post("/api/v1/backorders", "avery", ` {"note":"idem body","sku":"SKU-00100","storeId":"S001","quantity":1.0,"contactPreference":"EMAIL","newCustomer":{"email":"idem@example.com","name":"Idem Potent"}}`)
+		rq.header = map[string]string{"Idempotency-Key": "key-body-1"}
+		again := e.do(t, rq)
+		if first.Code != 200 || again.Code != 200 || first.Body.String() != again.Body.String() {
+			t.Fatalf("replay differs: %d %s / %d %s", first.Code, first.Body, again.Code, again.Body)
+		}
+		if n := countNotes(t, e.db, "idem body"); n != 1 {
+			t.Fatalf("%d backorders written, want 1", n)
+		}
+	})
+	t.Run("same key, other request is 422", func(t *testing.T) {
+		if w := e.do(t, post("/api/v1/backorders", "avery", recordBody("idem mismatch", "key-mm"))); w.Code != 200 {
+			t.Fatalf("first: %d %s", w.Code, w.Body)
+		}
+		w := e.do(t, post("/api/v1/backorders", "avery", recordBody("idem mismatch, changed", "key-mm")))
+		if b := decodeBody[errorBody](t, w); w.Code != http.StatusUnprocessableEntity || b.Error.Code != facade.CodeIdempotencyMismatch {
+			t.Fatalf("got %d %s, want 422", w.Code, w.Body)
+		}
+		if n := countNotes(t, e.db, "idem mismatch, changed"); n != 0 {
+			t.Fatalf("the mismatched request wrote %d backorders", n)
+		}
+	})
+	t.Run("keys are per user", func(t *testing.T) {
+		a := e.do(t, post("/api/v1/backorders", "avery", recordBody("idem per user", "key-shared")))
+		b := e.do(t, post("/api/v1/backorders", "blake", recordBody("idem per user", "key-shared")))
+		if a.Code != 200 || b.Code != 200 || a.Body.String() == b.Body.String() {
+			t.Fatalf("two users' requests with one key: %d %s / %d %s", a.Code, a.Body, b.Code, b.Body)
+		}
+		if n := countNotes(t, e.db, "idem per user"); n != 2 {
+			t.Fatalf("%d backorders written, want 2", n)
+		}
+	})
+	t.Run("failed request is not kept", func(t *testing.T) {
+		bad := `{"storeId":"S001","sku":"SKU-NOPE","contactPreference":"EMAIL","newCustomer":{"name":"X","email":"x@example.com"},"note":"idem retry","clientRequestId":"key-fail"}`
+		if w := e.do(t, post("/api/v1/backorders", "avery", bad)); w.Code != 404 {
+			t.Fatalf("unknown sku: %d %s", w.Code, w.Body)
+		}
+		// Nothing was written, so the key is free for the corrected request.
+		good := strings.Replace(bad, "SKU-NOPE", "SKU-00001", 1)
+		if w := e.do(t, post("/api/v1/backorders", "avery", good)); w.Code != 200 {
+			t.Fatalf("corrected request with the same key: %d %s", w.Code, w.Body)
+		}
+	})
+	t.Run("every write takes a key", func(t *testing.T) {
+		first := e.do(t, post("/api/v1/events/EV006/rsvp", "avery", `{"response":"GOING","clientRequestId":"rsvp-1"}`))
+		again := e.do(t, post("/api/v1/events/EV006/rsvp", "avery", `{"response":"GOING","clientRequestId":"rsvp-1"}`))
+		if first.Code != 200 || first.Body.String() != again.Body.String() || again.Header().Get("Idempotent-Replayed") != "true" {
+			t.Fatalf("RSVP replay: %d %s / %d %s", first.Code, first.Body, again.Code, again.Body)
+		}
+	})
+}
+
+// testConcurrentRetries: 50 identical requests with one key at once write
+// exactly one backorder, and every one of them gets the same answer.
+func testConcurrentRetries(t *testing.T, e *env) {
+	const n = 50
+	body := recordBody("idem concurrent", "key-concurrent")
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		codes = map[int]int{}
+		seen  = map[string]bool{}
+	)
+	start := make(chan struct{})
+	for range n {
+		wg.Go(func() {
+			<-start
+			w := e.do(t, post("/api/v1/backorders", "avery", body))
+			mu.Lock()
+			defer mu.Unlock()
+			codes[w.Code]++
+			if w.Code == 200 {
+				seen[w.Body.String()] = true
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	if got := countNotes(t, e.db, "idem concurrent"); got != 1 {
+		t.Fatalf("%d concurrent requests with one key wrote %d backorders, want 1", n, got)
+	}
+	if codes[200] != n || len(seen) != 1 {
+		t.Fatalf("statuses %v and %d distinct bodies; want %d times 200 with one body", codes, len(seen), n)
+	}
+}
+
+// probeOps are operations that exist only in tests: one field that works and
+// one that fails (availability at a store that does not exist), as a
+// multi-source operation meets a source that is down.
+func probeOps(t *testing.T, e *env) []facade.Operation {
+	t.Helper()
+	doc := `query %s {
+  stores(first: 1) {
+    nodes {
+      id
+    }
+  }
+  product(sku: "SKU-00001") {
+    sku
+    availability(storeId: "S999") {
+      inStock
+    }
+  }
+}
+`
+	fsys := fstest.MapFS{
+		"PartialProbe.graphql": {Data: []byte("# method: GET\n# path: /partial\n# summary: Probe\n# description: Probe.\n# result: \"\"\n# partial: true\n" + fmt.Sprintf(doc, "PartialProbe"))},
+		"StrictProbe.graphql":  {Data: []byte("# method: GET\n# path: /strict\n# summary: Probe\n# description: Probe.\n# result: \"\"\n" + fmt.Sprintf(doc, "StrictProbe"))},
+	}
+	ops, err := facade.Load(fsys, e.fac.Schema())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ops
+}
+
+// testPartial: a multi-source operation answers 200 with what it has and a
+// warnings array; any other operation fails with the error's status.
+func testPartial(t *testing.T, e *env) {
+	p := newEnv(t, e.db, probeOps(t, e)...)
+	w := p.do(t, get("/api/v1/partial", "devon"))
+	if w.Code != http.StatusOK {
+		t.Fatalf("partial: %d %s", w.Code, w.Body)
+	}
+	golden(t, "partial_warnings", w, nil)
+	w = p.do(t, get("/api/v1/strict", "devon"))
+	if b := decodeBody[errorBody](t, w); w.Code != http.StatusNotFound || b.Error.Code != "NOT_FOUND" {
+		t.Fatalf("strict: %d %s, want 404 NOT_FOUND", w.Code, w.Body)
+	}
+}

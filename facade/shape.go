@@ -1,0 +1,153 @@
+package facade
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/middletier/middletier/internal/gqlerr"
+)
+
+// shaped is an operation's GraphQL response turned into a REST answer.
+type shaped struct {
+	answer
+	// wrote: a mutation's root field came back non-null, so the write
+	// happened even if a later field failed; its answer must be kept for
+	// replay, never run again.
+	wrote bool
+}
+
+// shape turns resp into the REST body: the value at op.Result without any
+// wrapper, lists as {value, nextLink, nextCursor}, nulls left out.
+func (op *Operation) shape(resp *graphql.Response, r *http.Request, publicURL, requestID string) shaped {
+	var data any
+	if len(resp.Data) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(resp.Data))
+		dec.UseNumber() // numbers pass through exactly as the executor wrote them
+		if err := dec.Decode(&data); err != nil {
+			return shaped{answer: errorAnswer(http.StatusInternalServerError, gqlerr.Internal, "internal server error", requestID, nil)}
+		}
+	}
+	var out shaped
+	if op.Write {
+		if m, ok := data.(map[string]any); ok {
+			for _, v := range m {
+				out.wrote = out.wrote || v != nil
+			}
+		}
+	}
+
+	value, missing := data, ""
+	if op.Result != "" {
+		for _, k := range strings.Split(op.Result, ".") {
+			m, _ := value.(map[string]any)
+			value = m[k]
+			if value == nil {
+				missing = k
+				break
+			}
+		}
+	}
+	errs := resp.Errors
+	switch {
+	case value == nil && len(errs) > 0, len(errs) > 0 && !op.Partial:
+		out.answer = graphQLErrorAnswer(errs, requestID)
+		return out
+	case value == nil:
+		// A nullable lookup (product(sku:)) found nothing.
+		if missing == "" {
+			missing = "result"
+		}
+		out.answer = errorAnswer(http.StatusNotFound, gqlerr.NotFound, fmt.Sprintf("%s not found", missing), requestID, nil)
+		return out
+	}
+
+	value = dropNulls(value)
+	if op.Paged {
+		conn, _ := value.(map[string]any)
+		body := map[string]any{"value": conn["nodes"]}
+		if body["value"] == nil {
+			body["value"] = []any{}
+		}
+		pi, _ := conn["pageInfo"].(map[string]any)
+		if more, _ := pi["hasNextPage"].(bool); more {
+			if cursor, _ := pi["endCursor"].(string); cursor != "" {
+				body["nextCursor"] = cursor
+				body["nextLink"] = op.nextLink(r, publicURL, cursor)
+			}
+		}
+		value = body
+	}
+	if len(errs) > 0 {
+		warnings := make([]map[string]string, 0, len(errs))
+		for _, e := range errs {
+			warnings = append(warnings, warning(e))
+		}
+		if m, ok := value.(map[string]any); ok {
+			m["warnings"] = warnings
+		}
+	}
+	out.answer = answer{status: http.StatusOK, body: encode(value)}
+	return out
+}
+
+func warning(e *gqlerror.Error) map[string]string {
+	w := map[string]string{"code": codeOf(e), "message": cut(e.Message, 300)}
+	if len(e.Path) > 0 {
+		w["path"] = e.Path.String()
+	}
+	return w
+}
+
+// nextLink is the absolute URL of the next page: same path and query, the
+// page token replaced. Flows follow it as is, so every paging state lives in
+// the query and the host is the public one.
+func (op *Operation) nextLink(r *http.Request, publicURL, cursor string) string {
+	base := strings.TrimSuffix(publicURL, "/")
+	if base == "" {
+		scheme := "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+		base = scheme + "://" + r.Host
+	}
+	q := r.URL.Query()
+	for _, p := range op.Params {
+		if p.Variable == op.Cursor && p.Field == "" {
+			q.Set(p.Name, cursor)
+		}
+	}
+	u := url.URL{RawQuery: q.Encode()}
+	return base + r.URL.EscapedPath() + "?" + u.RawQuery
+}
+
+// dropNulls removes null members and list items at every depth: canvas apps
+// and flows mishandle null in typed columns, and Swagger 2.0 cannot declare it.
+func dropNulls(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			if e == nil {
+				delete(v, k)
+				continue
+			}
+			v[k] = dropNulls(e)
+		}
+		return v
+	case []any:
+		out := v[:0]
+		for _, e := range v {
+			if e != nil {
+				out = append(out, dropNulls(e))
+			}
+		}
+		return out
+	}
+	return v
+}
