@@ -25,6 +25,8 @@ import (
 	"github.com/middletier/middletier/internal/server"
 	"github.com/middletier/middletier/internal/store"
 	"github.com/middletier/middletier/internal/store/storetest"
+	"github.com/middletier/middletier/internal/upstream/cached/cachedtest"
+	"github.com/middletier/middletier/internal/upstream/upstreamtest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -40,11 +42,19 @@ type env struct {
 	h   http.Handler
 	db  *store.DB
 	fac *facade.Facade
+	up  *cachedtest.Upstreams
 }
 
 // newEnv builds the whole router the way cmd/middletier's buildHandler does:
-// the shared executor, the facade at /api/v1, loaders and authentication.
+// the shared executor, the facade at /api/v1, loaders over the store and the
+// demo upstreams (real HTTP on loopback), and authentication.
 func newEnv(t testing.TB, db *store.DB, ops ...facade.Operation) *env {
+	t.Helper()
+	return newEnvWith(t, db, cachedtest.Start(t, cachedtest.Options{}), ops...)
+}
+
+// newEnvWith is newEnv over the given upstreams.
+func newEnvWith(t testing.TB, db *store.DB, up *cachedtest.Upstreams, ops ...facade.Operation) *env {
 	t.Helper()
 	cfg := config.Defaults()
 	cfg.PublicURL = publicURL
@@ -59,11 +69,11 @@ func newEnv(t testing.TB, db *store.DB, ops ...facade.Operation) *env {
 		t.Fatal(err)
 	}
 	h := server.NewHandler(cfg, server.Deps{
-		Log: log, Exec: exec, Loaders: db, Ready: db,
+		Log: log, Exec: exec, Loaders: db, Upstream: up.Sources, Ready: db,
 		Authenticate: testAuth(db),
 		Facade:       fac,
 	})
-	return &env{h: h, db: db, fac: fac}
+	return &env{h: h, db: db, fac: fac, up: up}
 }
 
 func testAuth(db *store.DB) func(http.Handler) http.Handler {
@@ -240,6 +250,8 @@ func testOperations(t *testing.T, e *env) {
 		{"ListStoreBackorders", get("/api/v1/stores/S001/backorders?status=open&pageSize=2", "blake")},
 		{"GetMyHome_associate", get("/api/v1/me/home", "avery")},
 		{"GetMyHome_head_office", get("/api/v1/me/home", "devon")},
+		{"GetMyHome_manager", get("/api/v1/me/home", "blake")},
+		{"ListNews", get("/api/v1/news?pageSize=2", "avery")},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -669,5 +681,38 @@ func testPartial(t *testing.T, e *env) {
 	w = p.do(t, get("/api/v1/strict", "devon"))
 	if b := decodeBody[errorBody](t, w); w.Code != http.StatusNotFound || b.Error.Code != "NOT_FOUND" {
 		t.Fatalf("strict: %d %s, want 404 NOT_FOUND", w.Code, w.Body)
+	}
+
+	// The home view with the news service down: 200, every other source
+	// answers, news is null and one warning says why.
+	down := newEnvWith(t, e.db, cachedtest.Start(t, cachedtest.Options{NewsURL: upstreamtest.RefusedURL(t)}))
+	w = down.do(t, get("/api/v1/me/home", "blake"))
+	if w.Code != http.StatusOK {
+		t.Fatalf("home with news down: %d %s, want 200", w.Code, w.Body)
+	}
+	type home struct {
+		Profile struct {
+			Login        string
+			LeaveBalance *struct{ AnnualDays float64 }
+		}
+		News     json.RawMessage
+		Warnings []struct {
+			Code string
+			Path string
+		}
+	}
+	b := decodeBody[home](t, w)
+	if b.Profile.Login != "blake" || b.Profile.LeaveBalance == nil {
+		t.Errorf("home with news down lost other sources: %s", w.Body)
+	}
+	// The facade leaves nulls out of bodies (Power Fx reads a missing
+	// field as blank), so news is absent.
+	if (len(b.News) != 0 && string(b.News) != "null") || len(b.Warnings) != 1 || b.Warnings[0].Code != "UPSTREAM_UNAVAILABLE" || b.Warnings[0].Path != "news" {
+		t.Errorf("home with news down: news %s, warnings %+v; want null and one UPSTREAM_UNAVAILABLE", b.News, b.Warnings)
+	}
+	// A connector operation that reads only news fails as a whole.
+	w = down.do(t, get("/api/v1/news", "blake"))
+	if bb := decodeBody[errorBody](t, w); bb.Error.Code != "UPSTREAM_UNAVAILABLE" {
+		t.Errorf("ListNews with news down: %d %s, want UPSTREAM_UNAVAILABLE", w.Code, w.Body)
 	}
 }

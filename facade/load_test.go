@@ -35,6 +35,7 @@ func TestLoadEmbedded(t *testing.T) {
 		"ListStoreBackorders":    "GET /stores/{storeId}/backorders",
 		"UpdateBackorderStatus":  "POST /backorders/{backorderId}/status",
 		"GetMyHome":              "GET /me/home",
+		"ListNews":               "GET /news",
 		"RsvpEvent":              "POST /events/{eventId}/rsvp",
 	}
 	got := map[string]string{}

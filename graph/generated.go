@@ -16,6 +16,9 @@ import (
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/middletier/middletier/graph/model"
 	"github.com/middletier/middletier/internal/store"
+	"github.com/middletier/middletier/internal/upstream/hr"
+	"github.com/middletier/middletier/internal/upstream/news"
+	"github.com/middletier/middletier/internal/upstream/supply"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -50,12 +53,13 @@ type DirectiveRoot struct {
 
 type ComplexityRoot struct {
 	Availability struct {
-		Available func(childComplexity int) int
-		InStock   func(childComplexity int) int
-		Nearby    func(childComplexity int) int
-		OnHand    func(childComplexity int) int
-		Product   func(childComplexity int) int
-		Store     func(childComplexity int) int
+		Available   func(childComplexity int) int
+		InStock     func(childComplexity int) int
+		Nearby      func(childComplexity int) int
+		NextRestock func(childComplexity int) int
+		OnHand      func(childComplexity int) int
+		Product     func(childComplexity int) int
+		Store       func(childComplexity int) int
 	}
 
 	Backorder struct {
@@ -64,6 +68,7 @@ type ComplexityRoot struct {
 		Customer          func(childComplexity int) int
 		History           func(childComplexity int) int
 		ID                func(childComplexity int) int
+		NextRestock       func(childComplexity int) int
 		Note              func(childComplexity int) int
 		Product           func(childComplexity int) int
 		Quantity          func(childComplexity int) int
@@ -100,12 +105,13 @@ type ComplexityRoot struct {
 	}
 
 	Employee struct {
-		Email func(childComplexity int) int
-		ID    func(childComplexity int) int
-		Login func(childComplexity int) int
-		Name  func(childComplexity int) int
-		Role  func(childComplexity int) int
-		Store func(childComplexity int) int
+		Email        func(childComplexity int) int
+		ID           func(childComplexity int) int
+		LeaveBalance func(childComplexity int) int
+		Login        func(childComplexity int) int
+		Name         func(childComplexity int) int
+		Role         func(childComplexity int) int
+		Store        func(childComplexity int) int
 	}
 
 	Event struct {
@@ -141,6 +147,14 @@ type ComplexityRoot struct {
 		UpdatedAt    func(childComplexity int) int
 	}
 
+	LeaveBalance struct {
+		AnnualUsedDays      func(childComplexity int) int
+		AsOf                func(childComplexity int) int
+		EntitledAnnualDays  func(childComplexity int) int
+		RemainingAnnualDays func(childComplexity int) int
+		SickDays            func(childComplexity int) int
+	}
+
 	Mutation struct {
 		RecordBackorder       func(childComplexity int, input model.RecordBackorderInput) int
 		RsvpEvent             func(childComplexity int, input model.RsvpEventInput) int
@@ -151,6 +165,21 @@ type ComplexityRoot struct {
 		Available  func(childComplexity int) int
 		DistanceKm func(childComplexity int) int
 		Store      func(childComplexity int) int
+	}
+
+	NewsArticle struct {
+		Author      func(childComplexity int) int
+		Category    func(childComplexity int) int
+		ID          func(childComplexity int) int
+		PublishedAt func(childComplexity int) int
+		Summary     func(childComplexity int) int
+		Title       func(childComplexity int) int
+		URL         func(childComplexity int) int
+	}
+
+	NewsConnection struct {
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
 	}
 
 	PageInfo struct {
@@ -181,6 +210,7 @@ type ComplexityRoot struct {
 		Customers  func(childComplexity int, search string, first *int, after *string) int
 		Events     func(childComplexity int, includePast *bool, first *int, after *string) int
 		Me         func(childComplexity int) int
+		News       func(childComplexity int, first *int, after *string) int
 		Product    func(childComplexity int, sku string) int
 		Products   func(childComplexity int, search *string, sku *string, category *string, first *int, after *string) int
 		Store      func(childComplexity int, id string) int
@@ -189,6 +219,11 @@ type ComplexityRoot struct {
 
 	RecordBackorderPayload struct {
 		Backorder func(childComplexity int) int
+	}
+
+	Restock struct {
+		ExpectedAt func(childComplexity int) int
+		Quantity   func(childComplexity int) int
 	}
 
 	Rsvp struct {
@@ -230,6 +265,8 @@ type ComplexityRoot struct {
 type AvailabilityResolver interface {
 	Store(ctx context.Context, obj *model.Availability) (*store.Store, error)
 	Product(ctx context.Context, obj *model.Availability) (*store.Product, error)
+
+	NextRestock(ctx context.Context, obj *model.Availability) (*supply.Restock, error)
 }
 type BackorderResolver interface {
 	Store(ctx context.Context, obj *store.Backorder) (*store.Store, error)
@@ -239,6 +276,7 @@ type BackorderResolver interface {
 	RecordedBy(ctx context.Context, obj *store.Backorder) (*store.Employee, error)
 
 	History(ctx context.Context, obj *store.Backorder) ([]store.StatusChange, error)
+	NextRestock(ctx context.Context, obj *store.Backorder) (*supply.Restock, error)
 }
 type BackorderStatusChangeResolver interface {
 	ChangedBy(ctx context.Context, obj *store.StatusChange) (*store.Employee, error)
@@ -248,6 +286,7 @@ type CustomerResolver interface {
 }
 type EmployeeResolver interface {
 	Store(ctx context.Context, obj *store.Employee) (*store.Store, error)
+	LeaveBalance(ctx context.Context, obj *store.Employee) (*hr.LeaveBalance, error)
 }
 type EventResolver interface {
 	AttendeeCount(ctx context.Context, obj *store.Event) (int, error)
@@ -283,6 +322,7 @@ type QueryResolver interface {
 	Backorders(ctx context.Context, storeID string, status *string, first *int, after *string) (*model.BackorderConnection, error)
 	Backorder(ctx context.Context, id string) (*store.Backorder, error)
 	Events(ctx context.Context, includePast *bool, first *int, after *string) (*model.EventConnection, error)
+	News(ctx context.Context, first *int, after *string) (*model.NewsConnection, error)
 }
 type RsvpResolver interface {
 	Event(ctx context.Context, obj *store.RSVP) (*store.Event, error)
@@ -328,6 +368,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Availability.Nearby(childComplexity), true
+	case "Availability.nextRestock":
+		if e.ComplexityRoot.Availability.NextRestock == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Availability.NextRestock(childComplexity), true
 	case "Availability.onHand":
 		if e.ComplexityRoot.Availability.OnHand == nil {
 			break
@@ -377,6 +423,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Backorder.ID(childComplexity), true
+	case "Backorder.nextRestock":
+		if e.ComplexityRoot.Backorder.NextRestock == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Backorder.NextRestock(childComplexity), true
 	case "Backorder.note":
 		if e.ComplexityRoot.Backorder.Note == nil {
 			break
@@ -525,6 +577,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Employee.ID(childComplexity), true
+	case "Employee.leaveBalance":
+		if e.ComplexityRoot.Employee.LeaveBalance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Employee.LeaveBalance(childComplexity), true
 	case "Employee.login":
 		if e.ComplexityRoot.Employee.Login == nil {
 			break
@@ -680,6 +738,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.InventoryItem.UpdatedAt(childComplexity), true
 
+	case "LeaveBalance.annualUsedDays":
+		if e.ComplexityRoot.LeaveBalance.AnnualUsedDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeaveBalance.AnnualUsedDays(childComplexity), true
+	case "LeaveBalance.asOf":
+		if e.ComplexityRoot.LeaveBalance.AsOf == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeaveBalance.AsOf(childComplexity), true
+	case "LeaveBalance.annualDays":
+		if e.ComplexityRoot.LeaveBalance.EntitledAnnualDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeaveBalance.EntitledAnnualDays(childComplexity), true
+	case "LeaveBalance.annualRemainingDays":
+		if e.ComplexityRoot.LeaveBalance.RemainingAnnualDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeaveBalance.RemainingAnnualDays(childComplexity), true
+	case "LeaveBalance.sickDays":
+		if e.ComplexityRoot.LeaveBalance.SickDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeaveBalance.SickDays(childComplexity), true
+
 	case "Mutation.recordBackorder":
 		if e.ComplexityRoot.Mutation.RecordBackorder == nil {
 			break
@@ -732,6 +821,62 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.NearbyStock.Store(childComplexity), true
+
+	case "NewsArticle.author":
+		if e.ComplexityRoot.NewsArticle.Author == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NewsArticle.Author(childComplexity), true
+	case "NewsArticle.category":
+		if e.ComplexityRoot.NewsArticle.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NewsArticle.Category(childComplexity), true
+	case "NewsArticle.id":
+		if e.ComplexityRoot.NewsArticle.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NewsArticle.ID(childComplexity), true
+	case "NewsArticle.publishedAt":
+		if e.ComplexityRoot.NewsArticle.PublishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NewsArticle.PublishedAt(childComplexity), true
+	case "NewsArticle.summary":
+		if e.ComplexityRoot.NewsArticle.Summary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NewsArticle.Summary(childComplexity), true
+	case "NewsArticle.title":
+		if e.ComplexityRoot.NewsArticle.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NewsArticle.Title(childComplexity), true
+	case "NewsArticle.url":
+		if e.ComplexityRoot.NewsArticle.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NewsArticle.URL(childComplexity), true
+
+	case "NewsConnection.nodes":
+		if e.ComplexityRoot.NewsConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NewsConnection.Nodes(childComplexity), true
+	case "NewsConnection.pageInfo":
+		if e.ComplexityRoot.NewsConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NewsConnection.PageInfo(childComplexity), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -880,6 +1025,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.news":
+		if e.ComplexityRoot.Query.News == nil {
+			break
+		}
+
+		args, err := ec.field_Query_news_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.News(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Query.product":
 		if e.ComplexityRoot.Query.Product == nil {
 			break
@@ -931,6 +1087,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RecordBackorderPayload.Backorder(childComplexity), true
+
+	case "Restock.expectedAt":
+		if e.ComplexityRoot.Restock.ExpectedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Restock.ExpectedAt(childComplexity), true
+	case "Restock.quantity":
+		if e.ComplexityRoot.Restock.Quantity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Restock.Quantity(childComplexity), true
 
 	case "Rsvp.event":
 		if e.ComplexityRoot.Rsvp.Event == nil {
@@ -1281,6 +1450,20 @@ type Query {
     """
     after: String
   ): EventConnection!
+
+  """
+  The latest company news, newest first; null, with an UPSTREAM_UNAVAILABLE error, while the news service is down and nothing recent is cached.
+  """
+  news(
+    """
+    How many articles to return (1 to 50).
+    """
+    first: Int = 10
+    """
+    The endCursor of the previous page; leave empty for the first page.
+    """
+    after: String
+  ): NewsConnection
 }
 
 """
@@ -1560,6 +1743,11 @@ type Availability {
   The nearest other stores that have the product available, nearest first.
   """
   nearby: [NearbyStock!]!
+
+  """
+  The next scheduled delivery of the product to the store, or null when none is scheduled; null with an UPSTREAM_UNAVAILABLE error while the supply system is down.
+  """
+  nextRestock: Restock
 }
 
 """
@@ -1729,6 +1917,11 @@ type Backorder {
   Every status the backorder has had, oldest first; the first entry is its creation.
   """
   history: [BackorderStatusChange!]!
+
+  """
+  The next scheduled delivery of the product to the backorder's store, or null when none is scheduled; null with an UPSTREAM_UNAVAILABLE error while the supply system is down.
+  """
+  nextRestock: Restock
 }
 
 """
@@ -1813,6 +2006,11 @@ type Employee {
   The store the employee works at; null for head office.
   """
   store: Store
+
+  """
+  The employee's leave balance from the HR system, or null when HR has no record of them. Only the signed-in employee's own balance: anyone else's is null with a FORBIDDEN error.
+  """
+  leaveBalance: LeaveBalance
 }
 
 """
@@ -2020,6 +2218,94 @@ type RsvpEventPayload {
   """
   rsvp: Rsvp!
 }
+
+"""
+An employee's leave, in days (half days are common), as the HR system last computed it.
+"""
+type LeaveBalance {
+  """
+  Annual leave days the employee is entitled to this leave year.
+  """
+  annualDays: Float!
+  """
+  Annual leave days taken so far this leave year.
+  """
+  annualUsedDays: Float!
+  """
+  Annual leave days still available this leave year: annualDays less annualUsedDays.
+  """
+  annualRemainingDays: Float!
+  """
+  Paid sick leave days still available.
+  """
+  sickDays: Float!
+  """
+  When the HR system computed the balance; it books leave overnight.
+  """
+  asOf: DateTime!
+}
+
+"""
+A company news article from the intranet.
+"""
+type NewsArticle {
+  """
+  The article id.
+  """
+  id: ID!
+  """
+  The headline.
+  """
+  title: String!
+  """
+  A short summary for lists.
+  """
+  summary: String!
+  """
+  Where to read the whole article on the intranet.
+  """
+  url: String!
+  """
+  Who wrote the article.
+  """
+  author: String!
+  """
+  The news category, for example Stores or People.
+  """
+  category: String!
+  """
+  When the article was published.
+  """
+  publishedAt: DateTime!
+}
+
+"""
+A page of company news.
+"""
+type NewsConnection {
+  """
+  The articles on this page, newest first.
+  """
+  nodes: [NewsArticle!]!
+  """
+  Where this page ends.
+  """
+  pageInfo: PageInfo!
+}
+
+"""
+A scheduled delivery of a product to a store.
+"""
+type Restock {
+  """
+  When the delivery is expected to arrive.
+  """
+  expectedAt: DateTime!
+  """
+  How many units the delivery brings.
+  """
+  quantity: Int!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -2042,6 +2328,8 @@ func (ec *executionContext) childFields_Availability(ctx context.Context, field 
 		return ec.fieldContext_Availability_inStock(ctx, field)
 	case "nearby":
 		return ec.fieldContext_Availability_nearby(ctx, field)
+	case "nextRestock":
+		return ec.fieldContext_Availability_nextRestock(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Availability", field.Name)
 }
@@ -2072,6 +2360,8 @@ func (ec *executionContext) childFields_Backorder(ctx context.Context, field gra
 		return ec.fieldContext_Backorder_updatedAt(ctx, field)
 	case "history":
 		return ec.fieldContext_Backorder_history(ctx, field)
+	case "nextRestock":
+		return ec.fieldContext_Backorder_nextRestock(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Backorder", field.Name)
 }
@@ -2142,6 +2432,8 @@ func (ec *executionContext) childFields_Employee(ctx context.Context, field grap
 		return ec.fieldContext_Employee_role(ctx, field)
 	case "store":
 		return ec.fieldContext_Employee_store(ctx, field)
+	case "leaveBalance":
+		return ec.fieldContext_Employee_leaveBalance(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Employee", field.Name)
 }
@@ -2212,6 +2504,22 @@ func (ec *executionContext) childFields_InventoryItem(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type InventoryItem", field.Name)
 }
 
+func (ec *executionContext) childFields_LeaveBalance(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "annualDays":
+		return ec.fieldContext_LeaveBalance_annualDays(ctx, field)
+	case "annualUsedDays":
+		return ec.fieldContext_LeaveBalance_annualUsedDays(ctx, field)
+	case "annualRemainingDays":
+		return ec.fieldContext_LeaveBalance_annualRemainingDays(ctx, field)
+	case "sickDays":
+		return ec.fieldContext_LeaveBalance_sickDays(ctx, field)
+	case "asOf":
+		return ec.fieldContext_LeaveBalance_asOf(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LeaveBalance", field.Name)
+}
+
 func (ec *executionContext) childFields_NearbyStock(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "store":
@@ -2222,6 +2530,36 @@ func (ec *executionContext) childFields_NearbyStock(ctx context.Context, field g
 		return ec.fieldContext_NearbyStock_distanceKm(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type NearbyStock", field.Name)
+}
+
+func (ec *executionContext) childFields_NewsArticle(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_NewsArticle_id(ctx, field)
+	case "title":
+		return ec.fieldContext_NewsArticle_title(ctx, field)
+	case "summary":
+		return ec.fieldContext_NewsArticle_summary(ctx, field)
+	case "url":
+		return ec.fieldContext_NewsArticle_url(ctx, field)
+	case "author":
+		return ec.fieldContext_NewsArticle_author(ctx, field)
+	case "category":
+		return ec.fieldContext_NewsArticle_category(ctx, field)
+	case "publishedAt":
+		return ec.fieldContext_NewsArticle_publishedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NewsArticle", field.Name)
+}
+
+func (ec *executionContext) childFields_NewsConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "nodes":
+		return ec.fieldContext_NewsConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_NewsConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NewsConnection", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2272,6 +2610,16 @@ func (ec *executionContext) childFields_RecordBackorderPayload(ctx context.Conte
 		return ec.fieldContext_RecordBackorderPayload_backorder(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RecordBackorderPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Restock(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "expectedAt":
+		return ec.fieldContext_Restock_expectedAt(ctx, field)
+	case "quantity":
+		return ec.fieldContext_Restock_quantity(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Restock", field.Name)
 }
 
 func (ec *executionContext) childFields_Rsvp(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2700,6 +3048,28 @@ func (ec *executionContext) field_Query_events_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_news_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_product_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3081,6 +3451,38 @@ func (ec *executionContext) fieldContext_Availability_nearby(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Availability_nextRestock(ctx context.Context, field graphql.CollectedField, obj *model.Availability) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Availability_nextRestock(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Availability().NextRestock(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *supply.Restock) graphql.Marshaler {
+			return ec.marshalORestock2ᚖgithubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋupstreamᚋsupplyᚐRestock(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Availability_nextRestock(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Availability",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Restock(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Backorder_id(ctx context.Context, field graphql.CollectedField, obj *store.Backorder) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3397,6 +3799,38 @@ func (ec *executionContext) fieldContext_Backorder_history(_ context.Context, fi
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_BackorderStatusChange(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Backorder_nextRestock(ctx context.Context, field graphql.CollectedField, obj *store.Backorder) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Backorder_nextRestock(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Backorder().NextRestock(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *supply.Restock) graphql.Marshaler {
+			return ec.marshalORestock2ᚖgithubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋupstreamᚋsupplyᚐRestock(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Backorder_nextRestock(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Backorder",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Restock(ctx, field)
 		},
 	}
 	return fc, nil
@@ -3932,6 +4366,38 @@ func (ec *executionContext) fieldContext_Employee_store(_ context.Context, field
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Store(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Employee_leaveBalance(ctx context.Context, field graphql.CollectedField, obj *store.Employee) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Employee_leaveBalance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Employee().LeaveBalance(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *hr.LeaveBalance) graphql.Marshaler {
+			return ec.marshalOLeaveBalance2ᚖgithubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋupstreamᚋhrᚐLeaveBalance(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Employee_leaveBalance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Employee",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LeaveBalance(ctx, field)
 		},
 	}
 	return fc, nil
@@ -4483,6 +4949,121 @@ func (ec *executionContext) fieldContext_InventoryItem_updatedAt(_ context.Conte
 	return graphql.NewScalarFieldContext("InventoryItem", field, true, false, errors.New("field of type DateTime does not have child fields"))
 }
 
+func (ec *executionContext) _LeaveBalance_annualDays(ctx context.Context, field graphql.CollectedField, obj *hr.LeaveBalance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LeaveBalance_annualDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EntitledAnnualDays(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LeaveBalance_annualDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LeaveBalance", field, true, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _LeaveBalance_annualUsedDays(ctx context.Context, field graphql.CollectedField, obj *hr.LeaveBalance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LeaveBalance_annualUsedDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AnnualUsedDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LeaveBalance_annualUsedDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LeaveBalance", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _LeaveBalance_annualRemainingDays(ctx context.Context, field graphql.CollectedField, obj *hr.LeaveBalance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LeaveBalance_annualRemainingDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RemainingAnnualDays(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LeaveBalance_annualRemainingDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LeaveBalance", field, true, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _LeaveBalance_sickDays(ctx context.Context, field graphql.CollectedField, obj *hr.LeaveBalance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LeaveBalance_sickDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SickDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LeaveBalance_sickDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LeaveBalance", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _LeaveBalance_asOf(ctx context.Context, field graphql.CollectedField, obj *hr.LeaveBalance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LeaveBalance_asOf(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AsOf, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LeaveBalance_asOf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LeaveBalance", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
 func (ec *executionContext) _Mutation_recordBackorder(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4691,6 +5272,231 @@ func (ec *executionContext) _NearbyStock_distanceKm(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_NearbyStock_distanceKm(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("NearbyStock", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _NewsArticle_id(ctx context.Context, field graphql.CollectedField, obj *news.Article) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NewsArticle_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NewsArticle_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NewsArticle", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _NewsArticle_title(ctx context.Context, field graphql.CollectedField, obj *news.Article) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NewsArticle_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NewsArticle_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NewsArticle", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _NewsArticle_summary(ctx context.Context, field graphql.CollectedField, obj *news.Article) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NewsArticle_summary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Summary, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NewsArticle_summary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NewsArticle", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _NewsArticle_url(ctx context.Context, field graphql.CollectedField, obj *news.Article) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NewsArticle_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NewsArticle_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NewsArticle", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _NewsArticle_author(ctx context.Context, field graphql.CollectedField, obj *news.Article) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NewsArticle_author(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Author, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NewsArticle_author(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NewsArticle", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _NewsArticle_category(ctx context.Context, field graphql.CollectedField, obj *news.Article) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NewsArticle_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NewsArticle_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NewsArticle", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _NewsArticle_publishedAt(ctx context.Context, field graphql.CollectedField, obj *news.Article) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NewsArticle_publishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PublishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NewsArticle_publishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NewsArticle", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _NewsConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.NewsConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NewsConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []news.Article) graphql.Marshaler {
+			return ec.marshalNNewsArticle2ᚕgithubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋupstreamᚋnewsᚐArticleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NewsConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NewsConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NewsArticle(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NewsConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.NewsConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NewsConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋmiddletierᚋmiddletierᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NewsConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NewsConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
@@ -5457,6 +6263,50 @@ func (ec *executionContext) fieldContext_Query_events(ctx context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_news(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_news(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().News(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.NewsConnection) graphql.Marshaler {
+			return ec.marshalONewsConnection2ᚖgithubᚗcomᚋmiddletierᚋmiddletierᚋgraphᚋmodelᚐNewsConnection(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_news(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NewsConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_news_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5563,6 +6413,52 @@ func (ec *executionContext) fieldContext_RecordBackorderPayload_backorder(_ cont
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Restock_expectedAt(ctx context.Context, field graphql.CollectedField, obj *supply.Restock) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Restock_expectedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpectedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Restock_expectedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Restock", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _Restock_quantity(ctx context.Context, field graphql.CollectedField, obj *supply.Restock) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Restock_quantity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quantity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Restock_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Restock", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _Rsvp_event(ctx context.Context, field graphql.CollectedField, obj *store.RSVP) (ret graphql.Marshaler) {
@@ -7396,6 +8292,44 @@ func (ec *executionContext) _Availability(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "nextRestock":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Availability_nextRestock(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -7627,6 +8561,44 @@ func (ec *executionContext) _Backorder(ctx context.Context, sel ast.SelectionSet
 				}()
 				res = ec._Backorder_history(ctx, field, obj)
 				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "nextRestock":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Backorder_nextRestock(ctx, field, obj)
+				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
 				return res
@@ -7990,6 +8962,44 @@ func (ec *executionContext) _Employee(ctx context.Context, sel ast.SelectionSet,
 					}
 				}()
 				res = ec._Employee_store(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "leaveBalance":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Employee_leaveBalance(ctx, field, obj)
 				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -8441,6 +9451,64 @@ func (ec *executionContext) _InventoryItem(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var leaveBalanceImplementors = []string{"LeaveBalance"}
+
+func (ec *executionContext) _LeaveBalance(ctx context.Context, sel ast.SelectionSet, obj *hr.LeaveBalance) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, leaveBalanceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LeaveBalance")
+		case "annualDays":
+			out.Values[i] = ec._LeaveBalance_annualDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "annualUsedDays":
+			out.Values[i] = ec._LeaveBalance_annualUsedDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "annualRemainingDays":
+			out.Values[i] = ec._LeaveBalance_annualRemainingDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sickDays":
+			out.Values[i] = ec._LeaveBalance_sickDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "asOf":
+			out.Values[i] = ec._LeaveBalance_asOf(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -8562,6 +9630,117 @@ func (ec *executionContext) _NearbyStock(ctx context.Context, sel ast.SelectionS
 			out.Values[i] = ec._NearbyStock_distanceKm(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var newsArticleImplementors = []string{"NewsArticle"}
+
+func (ec *executionContext) _NewsArticle(ctx context.Context, sel ast.SelectionSet, obj *news.Article) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, newsArticleImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NewsArticle")
+		case "id":
+			out.Values[i] = ec._NewsArticle_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "title":
+			out.Values[i] = ec._NewsArticle_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "summary":
+			out.Values[i] = ec._NewsArticle_summary(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "url":
+			out.Values[i] = ec._NewsArticle_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "author":
+			out.Values[i] = ec._NewsArticle_author(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "category":
+			out.Values[i] = ec._NewsArticle_category(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "publishedAt":
+			out.Values[i] = ec._NewsArticle_publishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var newsConnectionImplementors = []string{"NewsConnection"}
+
+func (ec *executionContext) _NewsConnection(ctx context.Context, sel ast.SelectionSet, obj *model.NewsConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, newsConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NewsConnection")
+		case "nodes":
+			out.Values[i] = ec._NewsConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._NewsConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -9082,6 +10261,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "news":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_news(ctx, field)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -9131,6 +10332,49 @@ func (ec *executionContext) _RecordBackorderPayload(ctx context.Context, sel ast
 			out.Values[i] = graphql.MarshalString("RecordBackorderPayload")
 		case "backorder":
 			out.Values[i] = ec._RecordBackorderPayload_backorder(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var restockImplementors = []string{"Restock"}
+
+func (ec *executionContext) _Restock(ctx context.Context, sel ast.SelectionSet, obj *supply.Restock) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, restockImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Restock")
+		case "expectedAt":
+			out.Values[i] = ec._Restock_expectedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "quantity":
+			out.Values[i] = ec._Restock_quantity(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -10209,6 +11453,26 @@ func (ec *executionContext) marshalNNearbyStock2ᚕgithubᚗcomᚋmiddletierᚋm
 	return ret
 }
 
+func (ec *executionContext) marshalNNewsArticle2githubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋupstreamᚋnewsᚐArticle(ctx context.Context, sel ast.SelectionSet, v news.Article) graphql.Marshaler {
+	return ec._NewsArticle(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNNewsArticle2ᚕgithubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋupstreamᚋnewsᚐArticleᚄ(ctx context.Context, sel ast.SelectionSet, v []news.Article) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNNewsArticle2githubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋupstreamᚋnewsᚐArticle(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋmiddletierᚋmiddletierᚋgraphᚋmodelᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -10659,6 +11923,13 @@ func (ec *executionContext) marshalOInventoryItem2ᚖgithubᚗcomᚋmiddletier�
 	return ec._InventoryItem(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOLeaveBalance2ᚖgithubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋupstreamᚋhrᚐLeaveBalance(ctx context.Context, sel ast.SelectionSet, v *hr.LeaveBalance) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._LeaveBalance(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalONewCustomerInput2ᚖgithubᚗcomᚋmiddletierᚋmiddletierᚋgraphᚋmodelᚐNewCustomerInput(ctx context.Context, v any) (*model.NewCustomerInput, error) {
 	if v == nil {
 		return nil, nil
@@ -10667,11 +11938,25 @@ func (ec *executionContext) unmarshalONewCustomerInput2ᚖgithubᚗcomᚋmiddlet
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalONewsConnection2ᚖgithubᚗcomᚋmiddletierᚋmiddletierᚋgraphᚋmodelᚐNewsConnection(ctx context.Context, sel ast.SelectionSet, v *model.NewsConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._NewsConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOProduct2ᚖgithubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐProduct(ctx context.Context, sel ast.SelectionSet, v *store.Product) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._Product(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalORestock2ᚖgithubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋupstreamᚋsupplyᚐRestock(ctx context.Context, sel ast.SelectionSet, v *supply.Restock) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Restock(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalORsvp2ᚖgithubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐRSVP(ctx context.Context, sel ast.SelectionSet, v *store.RSVP) graphql.Marshaler {

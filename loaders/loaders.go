@@ -6,12 +6,17 @@ package loaders
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/vikstrous/dataloadgen"
 
 	"github.com/middletier/middletier/internal/store"
+	"github.com/middletier/middletier/internal/upstream"
+	"github.com/middletier/middletier/internal/upstream/hr"
+	"github.com/middletier/middletier/internal/upstream/news"
+	"github.com/middletier/middletier/internal/upstream/supply"
 )
 
 // Source is what the loaders read from: the store's batch queries.
@@ -29,6 +34,21 @@ type Source interface {
 	InventoryPages(ctx context.Context, storeIDs []string, f store.InventoryFilter, page store.Page) (map[string]store.Paged[store.Inventory], error)
 	BackorderPages(ctx context.Context, ownerIDs []string, byCustomer bool, f store.BackorderFilter, page store.Page) (map[string]store.Paged[store.Backorder], error)
 	RSVPsOf(ctx context.Context, employeeID string, eventIDs []string) (map[string]store.RSVP, error)
+}
+
+// Upstream is what the loaders read from the upstream services, with the
+// cross-request cache in front (internal/upstream/cached): a batch asks the
+// service only for the keys the cache misses, in one call.
+type Upstream interface {
+	LeaveBalances(ctx context.Context, employeeIDs []string) (map[string]hr.LeaveBalance, error)
+	NextRestocks(ctx context.Context, keys []supply.RestockKey) (map[supply.RestockKey]supply.Restock, error)
+	LatestNews(ctx context.Context, first int, after string) (news.Page, error)
+}
+
+// NewsPageKey asks for one page of company news.
+type NewsPageKey struct {
+	First int
+	After string
 }
 
 // DefaultWait is the batch window. Every nested level of a query waits one
@@ -77,13 +97,23 @@ type Loaders struct {
 	InventoryPage  *dataloadgen.Loader[InventoryPageKey, store.Paged[store.Inventory]]
 	BackorderPages *dataloadgen.Loader[BackorderPageKey, store.Paged[store.Backorder]]
 	RSVP           *dataloadgen.Loader[RSVPKey, store.RSVP]
+	// LeaveBalance is keyed by employee id; an employee HR does not know
+	// loads as dataloadgen.ErrNotFound.
+	LeaveBalance *dataloadgen.Loader[string, hr.LeaveBalance]
+	// Restock loads as dataloadgen.ErrNotFound when none is scheduled.
+	Restock  *dataloadgen.Loader[supply.RestockKey, supply.Restock]
+	NewsPage *dataloadgen.Loader[NewsPageKey, news.Page]
 }
 
-// New builds a fresh set of loaders over src for one request; wait is the
-// batch window (0 = DefaultWait).
-func New(src Source, wait time.Duration) *Loaders {
+// New builds a fresh set of loaders over src and up for one request; wait is
+// the batch window (0 = DefaultWait). up nil answers every upstream read
+// with upstream.ErrUnavailable.
+func New(src Source, up Upstream, wait time.Duration) *Loaders {
 	if wait <= 0 {
 		wait = DefaultWait
+	}
+	if up == nil {
+		up = unconfigured{}
 	}
 	opt := dataloadgen.WithWait(wait)
 	return &Loaders{
@@ -133,7 +163,43 @@ func New(src Source, wait time.Duration) *Loaders {
 			}
 			return out, nil
 		}, opt),
+		LeaveBalance: dataloadgen.NewMappedLoader(up.LeaveBalances, opt),
+		Restock:      dataloadgen.NewMappedLoader(up.NextRestocks, opt),
+		NewsPage: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []NewsPageKey) (map[NewsPageKey]news.Page, error) {
+			// In practice one page per request; each is one cached read.
+			out := make(map[NewsPageKey]news.Page, len(keys))
+			errs := dataloadgen.MappedFetchError[NewsPageKey]{}
+			for _, k := range keys {
+				p, err := up.LatestNews(ctx, k.First, k.After)
+				if err != nil {
+					errs[k] = err
+					continue
+				}
+				out[k] = p
+			}
+			if len(errs) > 0 {
+				return out, errs
+			}
+			return out, nil
+		}, opt),
 	}
+}
+
+// unconfigured stands in when no upstreams were wired (tests of other parts).
+type unconfigured struct{}
+
+var errUnconfigured = fmt.Errorf("no upstream services configured: %w", upstream.ErrUnavailable)
+
+func (unconfigured) LeaveBalances(context.Context, []string) (map[string]hr.LeaveBalance, error) {
+	return nil, errUnconfigured
+}
+
+func (unconfigured) NextRestocks(context.Context, []supply.RestockKey) (map[supply.RestockKey]supply.Restock, error) {
+	return nil, errUnconfigured
+}
+
+func (unconfigured) LatestNews(context.Context, int, string) (news.Page, error) {
+	return news.Page{}, errUnconfigured
 }
 
 // withEmpty makes a key with no rows load as the zero value (an empty list,
@@ -192,11 +258,11 @@ func grouped[K comparable, V any](
 
 type ctxKey struct{}
 
-// Middleware installs fresh loaders over src into every request's context.
-func Middleware(src Source, wait time.Duration) func(http.Handler) http.Handler {
+// Middleware installs fresh loaders over src and up into every request's context.
+func Middleware(src Source, up Upstream, wait time.Duration) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			next.ServeHTTP(w, r.WithContext(With(r.Context(), New(src, wait))))
+			next.ServeHTTP(w, r.WithContext(With(r.Context(), New(src, up, wait))))
 		})
 	}
 }

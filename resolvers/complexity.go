@@ -12,6 +12,7 @@ func Complexity() graph.ComplexityRoot {
 	c.Query.Customers = func(child int, _ string, first *int, _ *string) int { return paged(child, first) }
 	c.Query.Backorders = func(child int, _ string, _ *string, first *int, _ *string) int { return paged(child, first) }
 	c.Query.Events = func(child int, _ *bool, first *int, _ *string) int { return paged(child, first) }
+	c.Query.News = func(child int, first *int, _ *string) int { return 1 + child*max(deref0(first, 10), 1) }
 	c.Store.Inventory = func(child int, _ *bool, first *int, _ *string) int { return paged(child, first) }
 	c.Store.Backorders = func(child int, _ *string, first *int, _ *string) int { return paged(child, first) }
 	c.Customer.Backorders = func(child int, _ *string, first *int, _ *string) int { return paged(child, first) }

@@ -15,6 +15,8 @@ import (
 	"github.com/middletier/middletier/graph/model"
 	"github.com/middletier/middletier/internal/auth"
 	"github.com/middletier/middletier/internal/store"
+	"github.com/middletier/middletier/internal/upstream/hr"
+	"github.com/middletier/middletier/internal/upstream/supply"
 	"github.com/middletier/middletier/loaders"
 )
 
@@ -24,6 +26,10 @@ func (r *availabilityResolver) Store(ctx context.Context, obj *model.Availabilit
 
 func (r *availabilityResolver) Product(ctx context.Context, obj *model.Availability) (*store.Product, error) {
 	return required(loaders.For(ctx).Product.Load(ctx, obj.SKU))
+}
+
+func (r *availabilityResolver) NextRestock(ctx context.Context, obj *model.Availability) (*supply.Restock, error) {
+	return nextRestock(ctx, obj.StoreID, obj.SKU)
 }
 
 func (r *backorderResolver) Store(ctx context.Context, obj *store.Backorder) (*store.Store, error) {
@@ -47,6 +53,10 @@ func (r *backorderResolver) RecordedBy(ctx context.Context, obj *store.Backorder
 
 func (r *backorderResolver) History(ctx context.Context, obj *store.Backorder) ([]store.StatusChange, error) {
 	return loaders.For(ctx).History.Load(ctx, obj.ID)
+}
+
+func (r *backorderResolver) NextRestock(ctx context.Context, obj *store.Backorder) (*supply.Restock, error) {
+	return nextRestock(ctx, obj.StoreID, obj.SKU)
 }
 
 func (r *backorderStatusChangeResolver) ChangedBy(ctx context.Context, obj *store.StatusChange) (*store.Employee, error) {
@@ -74,6 +84,10 @@ func (r *employeeResolver) Store(ctx context.Context, obj *store.Employee) (*sto
 		return nil, nil
 	}
 	return required(loaders.For(ctx).Store.Load(ctx, *obj.StoreID))
+}
+
+func (r *employeeResolver) LeaveBalance(ctx context.Context, obj *store.Employee) (*hr.LeaveBalance, error) {
+	return leaveBalance(ctx, obj.ID)
 }
 
 func (r *eventResolver) AttendeeCount(ctx context.Context, obj *store.Event) (int, error) {
@@ -249,6 +263,10 @@ func (r *queryResolver) Events(ctx context.Context, includePast *bool, first *in
 		return nil, err
 	}
 	return &model.EventConnection{Nodes: res.Items, PageInfo: pageInfo(res)}, nil
+}
+
+func (r *queryResolver) News(ctx context.Context, first *int, after *string) (*model.NewsConnection, error) {
+	return latestNews(ctx, first, after)
 }
 
 func (r *rsvpResolver) Event(ctx context.Context, obj *store.RSVP) (*store.Event, error) {

@@ -16,6 +16,7 @@ import (
 	"github.com/middletier/middletier/internal/server"
 	"github.com/middletier/middletier/internal/store"
 	"github.com/middletier/middletier/internal/telemetry"
+	"github.com/middletier/middletier/loaders"
 )
 
 // parseConfig reads a command's settings from args and the environment.
@@ -79,7 +80,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}
 
-	h, closeFn, err := buildHandler(cfg, db, log)
+	up, closeUp, err := openUpstreams(ctx, cfg.Upstream, log)
+	if err != nil {
+		return err
+	}
+	defer closeUp()
+
+	h, closeFn, err := buildHandler(cfg, db, up, log)
 	if err != nil {
 		return err
 	}
@@ -121,12 +128,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 }
 
 // buildHandler assembles the HTTP surface over db; closeFn releases its caches.
-func buildHandler(cfg config.Config, db *store.DB, log *slog.Logger) (http.Handler, func(), error) {
+func buildHandler(cfg config.Config, db *store.DB, up loaders.Upstream, log *slog.Logger) (http.Handler, func(), error) {
 	exec, err := server.NewExecutor(cfg.GraphQL, db, log)
 	if err != nil {
 		return nil, nil, err
 	}
-	deps := server.Deps{Log: log, Exec: exec, Loaders: db, Ready: db, Metrics: telemetry.New(db)}
+	deps := server.Deps{Log: log, Exec: exec, Loaders: db, Upstream: up, Ready: db, Metrics: telemetry.New(db)}
 	id, err := newIdentity(cfg, db, log)
 	if err != nil {
 		exec.Close()

@@ -4,6 +4,7 @@ package model
 
 import (
 	"github.com/middletier/middletier/internal/store"
+	"github.com/middletier/middletier/internal/upstream/news"
 )
 
 // A page of backorders.
@@ -50,6 +51,14 @@ type NewCustomerInput struct {
 	Phone *string `json:"phone,omitempty"`
 	// An email address; needed when the contact preference is EMAIL.
 	Email *string `json:"email,omitempty"`
+}
+
+// A page of company news.
+type NewsConnection struct {
+	// The articles on this page, newest first.
+	Nodes []news.Article `json:"nodes"`
+	// Where this page ends.
+	PageInfo *PageInfo `json:"pageInfo"`
 }
 
 // Where a page of a list ends and whether more follows.

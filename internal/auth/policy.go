@@ -20,8 +20,10 @@ import (
 // Writes also need a token with a write scope (CanWrite); the executor checks
 // that for every mutation, so no resolver can forget it. Everything else
 // (the store directory, products, customers, events) is open to every
-// signed-in employee. Nobody reads another employee's profile or RSVPs:
-// `me` and `myRsvp` answer for the caller only and take no employee id.
+// signed-in employee. Nobody reads another employee's profile, leave
+// balance or RSVPs: `me` and `myRsvp` answer for the caller only and take no
+// employee id, and CanReadProfile guards a leave balance reached through any
+// Employee (recordedBy, changedBy).
 
 // Caller returns the request's principal or ErrUnauthenticated.
 func Caller(ctx context.Context) (Principal, error) {
@@ -106,6 +108,20 @@ func CanWrite(ctx context.Context) error {
 	}
 	if !p.CanWrite {
 		return fmt.Errorf("this token is read-only: changes need a token with a write scope: %w", ErrForbidden)
+	}
+	return nil
+}
+
+// CanReadProfile allows reading an employee's personal data (leave balance):
+// the employee themself only. Head office and managers included: HR data is
+// not store data.
+func CanReadProfile(ctx context.Context, employeeID string) error {
+	p, err := Caller(ctx)
+	if err != nil {
+		return err
+	}
+	if p.EmployeeID != employeeID {
+		return fmt.Errorf("employee %s's personal data is only for that employee: %w", employeeID, ErrForbidden)
 	}
 	return nil
 }

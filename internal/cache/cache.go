@@ -302,3 +302,70 @@ func (c *Cache[V]) StaleServed() uint64 { return c.staleServed.Load() }
 
 // Close stops the cache's goroutines.
 func (c *Cache[V]) Close() { c.rc.Close() }
+
+// GetMany returns the values under keys: fresh ones from the cache, and the
+// misses loaded together by one call of load (a batch upstream call), then
+// stored. Keys load leaves out of its map are absent from the result. Unlike
+// GetOrLoad there is no singleflight across callers: the batch is the unit
+// of work, and the per-request loaders already dedupe within a request.
+//
+// When load fails with an error StaleIf accepts, misses still within
+// StaleFor of their TTL are answered with their stale value; if any miss is
+// left without a value, GetMany returns what it has together with the error,
+// so the caller can fail only those keys.
+func (c *Cache[V]) GetMany(ctx context.Context, keys []string, load func(ctx context.Context, missing []string) (map[string]V, error)) (map[string]V, error) {
+	out := make(map[string]V, len(keys))
+	seen := make(map[string]bool, len(keys))
+	var missing []string
+	for _, k := range keys {
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		if e, _, fresh := c.lookup(k); fresh {
+			c.hits.Add(1)
+			out[k] = e.value
+			continue
+		}
+		c.misses.Add(1)
+		missing = append(missing, k)
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	epoch := c.epoch.Load()
+	loadCtx, cancel := context.WithTimeout(ctx, c.loadTimeout)
+	defer cancel()
+	loaded, err := load(loadCtx, missing)
+	if err == nil {
+		store := c.epoch.Load() == epoch
+		for _, k := range missing {
+			if v, ok := loaded[k]; ok {
+				out[k] = v
+				if store {
+					c.set(k, v)
+				}
+			}
+		}
+		return out, nil
+	}
+	if c.grace == 0 || !c.staleIf(err) {
+		return out, err
+	}
+	complete := true
+	for _, k := range missing {
+		if e, found, _ := c.lookup(k); found {
+			c.staleServed.Add(1)
+			out[k] = e.value
+			if c.onStale != nil {
+				c.onStale(ctx, k, err)
+			}
+			continue
+		}
+		complete = false
+	}
+	if complete {
+		return out, nil
+	}
+	return out, err
+}

@@ -30,6 +30,7 @@ type Config struct {
 	Log       Log
 	Auth      Auth
 	Connector Connector
+	Upstream  Upstream
 }
 
 // Database says where the data lives.
@@ -95,6 +96,7 @@ func Defaults() Config {
 		Log:       Log{Level: slog.LevelInfo, Format: "text"},
 		Auth:      defaultAuth(),
 		Connector: defaultConnector(),
+		Upstream:  defaultUpstream(),
 	}
 }
 
@@ -125,6 +127,7 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Log.Format, "log-format", c.Log.Format, "log format: text or json")
 	c.Auth.flags(fs)
 	c.Connector.flags(fs)
+	c.Upstream.flags(fs)
 }
 
 // EnvName is the environment variable for a flag: data-dir -> MIDDLETIER_DATA_DIR.
@@ -179,6 +182,7 @@ func (c Config) Validate() error {
 	}
 	errs = append(errs, c.Auth.validate()...)
 	errs = append(errs, c.Connector.validate()...)
+	errs = append(errs, c.Upstream.validate()...)
 	if u := c.Database.URL; u != "" {
 		pu, err := url.Parse(u)
 		if err != nil || (pu.Scheme != "postgres" && pu.Scheme != "postgresql") {
@@ -235,7 +239,22 @@ func (c Config) LogValue() slog.Value {
 		slog.Any("auth_issuers", c.Auth.AcceptedIssuers()),
 		slog.Any("auth_audiences", c.Auth.Audiences),
 		slog.String("auth_tenant_id", c.Auth.TenantID),
+		slog.String("hr_url", redactURL(c.Upstream.HRURL)),
+		slog.String("news_url", redactURL(c.Upstream.NewsURL)),
+		slog.String("supply_url", redactURL(c.Upstream.SupplyURL)),
+		slog.Duration("upstream_timeout", c.Upstream.Timeout),
 	)
+}
+
+// redactURL masks a password in an upstream URL; "" stays "" (demo).
+func redactURL(s string) string {
+	if u, err := url.Parse(s); err == nil && u.User != nil {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+			return u.String()
+		}
+	}
+	return s
 }
 
 func splitList(s string) []string {

@@ -26,6 +26,15 @@ func TestParse(t *testing.T) {
 		{"body limit below the gateway's", []string{"--max-body-bytes", "1000"}, nil, nil, "max-body-bytes"},
 		{"not a postgres url", []string{"--database-url", "mysql://db"}, nil, nil, "database-url"},
 		{"bad log format", []string{"--log-format", "xml"}, nil, nil, "log-format"},
+		{"upstream defaults: demos, 3s, TTLs", nil, nil, func(c Config) bool {
+			u := c.Upstream
+			return u.Demo() && u.Timeout == 3*time.Second && u.LeaveTTL == 5*time.Minute && u.NewsTTL == time.Minute && u.RestockTTL == 2*time.Minute && u.StaleFor > 0
+		}, ""},
+		{"upstream urls from env", nil, map[string]string{"MIDDLETIER_HR_URL": "https://hr.example", "MIDDLETIER_NEWS_URL": "https://news.example", "MIDDLETIER_SUPPLY_URL": "http://supply:8080/api"}, func(c Config) bool {
+			return !c.Upstream.Demo() && c.Upstream.SupplyURL == "http://supply:8080/api"
+		}, ""},
+		{"bad upstream url", []string{"--news-url", "news.example"}, nil, nil, "news-url"},
+		{"zero cache ttl", []string{"--restock-cache-ttl", "0s"}, nil, nil, "restock-cache-ttl"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

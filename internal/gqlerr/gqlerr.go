@@ -14,6 +14,10 @@ import (
 
 	"github.com/middletier/middletier/internal/auth"
 	"github.com/middletier/middletier/internal/store"
+	"github.com/middletier/middletier/internal/upstream"
+	"github.com/middletier/middletier/internal/upstream/hr"
+	"github.com/middletier/middletier/internal/upstream/news"
+	"github.com/middletier/middletier/internal/upstream/supply"
 )
 
 // Codes carried in extensions.code.
@@ -31,13 +35,23 @@ const (
 var sentinels = []struct {
 	err  error
 	code string
+	// message, when set, replaces the error text: an upstream's error names
+	// its internal host and paths, which are not the client's business.
+	message string
 }{
-	{store.ErrNotFound, NotFound},
-	{store.ErrInvalidInput, BadUserInput},
-	{store.ErrConflict, Conflict},
-	{auth.ErrUnauthenticated, Unauthenticated},
-	{auth.ErrForbidden, Forbidden},
-	{auth.ErrUnavailable, UpstreamUnavailable},
+	{store.ErrNotFound, NotFound, ""},
+	{store.ErrInvalidInput, BadUserInput, ""},
+	{store.ErrConflict, Conflict, ""},
+	{auth.ErrUnauthenticated, Unauthenticated, ""},
+	{auth.ErrForbidden, Forbidden, ""},
+	{auth.ErrUnavailable, UpstreamUnavailable, ""},
+	// Upstream services (HR, news, supply): each client's sentinels wrap
+	// these classes, so one entry covers all three.
+	{hr.ErrUnavailable, UpstreamUnavailable, "the HR system is not answering; try again shortly"},
+	{news.ErrUnavailable, UpstreamUnavailable, "the news service is not answering; try again shortly"},
+	{supply.ErrUnavailable, UpstreamUnavailable, "the supply system is not answering; try again shortly"},
+	{upstream.ErrUnavailable, UpstreamUnavailable, "a backend service is not answering; try again shortly"},
+	{upstream.ErrNotFound, NotFound, "not found in a backend service"},
 }
 
 // Classify returns the code for err and the message a client may see, or
@@ -45,6 +59,9 @@ var sentinels = []struct {
 func Classify(err error) (code, message string, ok bool) {
 	for _, s := range sentinels {
 		if errors.Is(err, s.err) {
+			if s.message != "" {
+				return s.code, s.message, true
+			}
 			msg := err.Error()
 			// Sentinels are wrapped with context ("quantity must be ...: invalid
 			// input"); the context is the useful part for a maker.

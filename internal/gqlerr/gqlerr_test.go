@@ -12,6 +12,8 @@ import (
 
 	"github.com/middletier/middletier/internal/auth"
 	"github.com/middletier/middletier/internal/store"
+	"github.com/middletier/middletier/internal/upstream/hr"
+	"github.com/middletier/middletier/internal/upstream/news"
 )
 
 func TestPresenter(t *testing.T) {
@@ -26,6 +28,8 @@ func TestPresenter(t *testing.T) {
 		{"bad input", fmt.Errorf("quantity must be between 1 and 999: %w", store.ErrInvalidInput), BadUserInput, "quantity must be between 1 and 999"},
 		{"conflict", fmt.Errorf("backorder is FULFILLED; it cannot become OPEN: %w", store.ErrConflict), Conflict, "backorder is FULFILLED; it cannot become OPEN"},
 		{"forbidden", fmt.Errorf("store S001 is not yours: %w", auth.ErrForbidden), Forbidden, "store S001 is not yours"},
+		{"upstream down", fmt.Errorf("latest news: %w: GET http://10.0.0.7/v1/articles: 503", news.ErrUnavailable), UpstreamUnavailable, "the news service is not answering; try again shortly"},
+		{"upstream not found", fmt.Errorf("leave balance of E0001: %w", hr.ErrNotFound), NotFound, "not found in a backend service"},
 		{"internal is masked", errors.New("pq: relation \"secret_table\" does not exist"), Internal, "internal server error"},
 		{"gqlgen's own pass through", &gqlerror.Error{Message: "Cannot query field", Extensions: map[string]any{"code": "GRAPHQL_VALIDATION_FAILED"}}, "GRAPHQL_VALIDATION_FAILED", "Cannot query field"},
 		{"body echo dropped", &gqlerror.Error{Message: "json request body could not be decoded: unexpected EOF body:{\"query\": secret"}, "", "json request body could not be decoded: unexpected EOF"},

@@ -32,9 +32,12 @@ type Readiness interface {
 
 // Deps are the parts the HTTP surface serves.
 type Deps struct {
-	Log      *slog.Logger
-	Exec     *Executor
-	Loaders  loaders.Source
+	Log     *slog.Logger
+	Exec    *Executor
+	Loaders loaders.Source
+	// Upstream is the cached HR, news and supply reads; nil answers them
+	// with UPSTREAM_UNAVAILABLE.
+	Upstream loaders.Upstream
 	Ready    Readiness
 	Frontend http.Handler // the playground, mounted at / when not nil
 	// Metrics records requests and serves GET /metrics when not nil.
@@ -103,7 +106,7 @@ func NewHandler(cfg config.Config, d Deps) http.Handler {
 			if d.Authenticate != nil {
 				r.Use(d.Authenticate)
 			}
-			r.Use(loaders.Middleware(d.Loaders, cfg.GraphQL.BatchWait))
+			r.Use(loaders.Middleware(d.Loaders, d.Upstream, cfg.GraphQL.BatchWait))
 			r.Handle("/graphql", graphqlHTTP(d.Exec))
 			if d.Facade != nil {
 				r.Mount("/api/v1", d.Facade)

@@ -24,6 +24,7 @@ import (
 	"github.com/middletier/middletier/internal/server"
 	"github.com/middletier/middletier/internal/store"
 	"github.com/middletier/middletier/internal/store/storetest"
+	"github.com/middletier/middletier/internal/upstream/cached/cachedtest"
 )
 
 type testServer struct {
@@ -34,6 +35,8 @@ type testServer struct {
 	// may read every store.
 	Token string
 	dev   *auth.DevIssuer
+	// Up are the demo upstreams (real HTTP on loopback) behind the cache.
+	Up *cachedtest.Upstreams
 }
 
 // newServer serves db behind the dev issuer's verification (the code path
@@ -47,6 +50,12 @@ func newServer(t *testing.T, db *store.DB) *testServer {
 // directory holding one head-office employee, oid "oid-hq".
 func newServerWith(t *testing.T, db *store.DB, dir auth.Employees) *testServer {
 	t.Helper()
+	return newServerUp(t, db, dir, cachedtest.Start(t, cachedtest.Options{}))
+}
+
+// newServerUp is newServerWith over the given upstreams.
+func newServerUp(t *testing.T, db *store.DB, dir auth.Employees, up *cachedtest.Upstreams) *testServer {
+	t.Helper()
 	cfg := config.Defaults()
 	// The statement-count tests must not depend on the machine's load: a
 	// wide batch window makes every item of a level join one batch even on
@@ -59,11 +68,11 @@ func newServerWith(t *testing.T, db *store.DB, dir auth.Employees) *testServer {
 	}
 	t.Cleanup(exec.Close)
 	dev, authn := devAuth(t, dir)
-	h := server.NewHandler(cfg, server.Deps{Log: log, Exec: exec, Loaders: db, Ready: db,
+	h := server.NewHandler(cfg, server.Deps{Log: log, Exec: exec, Loaders: db, Upstream: up.Sources, Ready: db,
 		Authenticate: authn.Middleware(server.WriteError), Issuer: dev.Handler()})
 	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
-	return &testServer{URL: ts.URL, DB: db, Exec: exec, dev: dev}
+	return &testServer{URL: ts.URL, DB: db, Exec: exec, dev: dev, Up: up}
 }
 
 // devAuth is a dev issuer with a fresh key and the Authenticator trusting it.

@@ -46,6 +46,14 @@ type LeaveBalance struct {
 	AsOf time.Time
 }
 
+// EntitledAnnualDays is the annual leave of the whole leave year: what is
+// still available plus what has been taken.
+func (b LeaveBalance) EntitledAnnualDays() float64 { return b.AnnualDays + b.AnnualUsedDays }
+
+// RemainingAnnualDays is the annual leave still available (AnnualDays, named
+// for what it means next to EntitledAnnualDays).
+func (b LeaveBalance) RemainingAnnualDays() float64 { return b.AnnualDays }
+
 // Client calls the HR system. It is safe for concurrent use.
 type Client struct{ c *httpjson.Client }
 

@@ -1,0 +1,55 @@
+package resolvers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/vikstrous/dataloadgen"
+
+	"github.com/middletier/middletier/graph/model"
+	"github.com/middletier/middletier/internal/auth"
+	"github.com/middletier/middletier/internal/store"
+	"github.com/middletier/middletier/internal/upstream/hr"
+	"github.com/middletier/middletier/internal/upstream/news"
+	"github.com/middletier/middletier/internal/upstream/supply"
+	"github.com/middletier/middletier/loaders"
+)
+
+// leaveBalance loads an employee's balance for that employee only; HR not
+// knowing them is null, not an error.
+func leaveBalance(ctx context.Context, employeeID string) (*hr.LeaveBalance, error) {
+	if err := auth.CanReadProfile(ctx, employeeID); err != nil {
+		return nil, err
+	}
+	return optional(loaders.For(ctx).LeaveBalance.Load(ctx, employeeID))
+}
+
+// nextRestock loads the next delivery of sku to storeID; none scheduled is null.
+func nextRestock(ctx context.Context, storeID, sku string) (*supply.Restock, error) {
+	return optional(loaders.For(ctx).Restock.Load(ctx, supply.RestockKey{StoreID: storeID, SKU: sku}))
+}
+
+// latestNews loads one page of company news.
+func latestNews(ctx context.Context, first *int, after *string) (*model.NewsConnection, error) {
+	n := 10
+	if first != nil {
+		n = *first
+	}
+	if n < 1 || n > news.MaxPage {
+		return nil, fmt.Errorf("first must be between 1 and %d, got %d: %w", news.MaxPage, n, store.ErrInvalidInput)
+	}
+	p, err := loaders.For(ctx).NewsPage.Load(ctx, loaders.NewsPageKey{First: n, After: deref(after)})
+	if errors.Is(err, dataloadgen.ErrNotFound) {
+		return nil, fmt.Errorf("news page: %w", news.ErrUnavailable)
+	}
+	if err != nil {
+		return nil, err
+	}
+	pi := &model.PageInfo{HasNextPage: p.HasNextPage}
+	if p.EndCursor != "" {
+		c := p.EndCursor
+		pi.EndCursor = &c
+	}
+	return &model.NewsConnection{Nodes: p.Articles, PageInfo: pi}, nil
+}
