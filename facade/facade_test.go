@@ -480,7 +480,7 @@ func testNoNulls(t *testing.T, e *env) {
 // testWrites runs each write end to end.
 func testWrites(t *testing.T, e *env) {
 	w := e.do(t, post("/api/v1/backorders", "avery", `{"storeId":"S001","sku":"SKU-00042","quantity":2.0,"contactPreference":"email","newCustomer":{"name":"Robin Test","email":"robin@example.com","phone":null},"note":""}`))
-	if w.Code != 200 {
+	if w.Code != http.StatusCreated {
 		t.Fatalf("RecordBackorder: %d %s", w.Code, w.Body)
 	}
 	golden(t, "RecordBackorder", w, []string{"createdAt", "updatedAt"})
@@ -540,7 +540,7 @@ func testIdempotency(t *testing.T, e *env) {
 		rq.header = map[string]string{"Idempotency-Key": "key-header-1"}
 		first := e.do(t, rq)
 		again := e.do(t, rq)
-		if first.Code != 200 || again.Code != 200 || first.Body.String() != again.Body.String() {
+		if first.Code != http.StatusCreated || again.Code != http.StatusCreated || first.Body.String() != again.Body.String() {
 			t.Fatalf("replay differs: %d %s / %d %s", first.Code, first.Body, again.Code, again.Body)
 		}
 		if again.Header().Get("Idempotent-Replayed") != "true" {
@@ -556,7 +556,7 @@ func testIdempotency(t *testing.T, e *env) {
 		rq := post("/api/v1/backorders", "avery", ` {"note":"idem body","sku":"SKU-00100","storeId":"S001","quantity":1.0,"contactPreference":"EMAIL","newCustomer":{"email":"idem@example.com","name":"Idem Potent"}}`)
 		rq.header = map[string]string{"Idempotency-Key": "key-body-1"}
 		again := e.do(t, rq)
-		if first.Code != 200 || again.Code != 200 || first.Body.String() != again.Body.String() {
+		if first.Code != http.StatusCreated || again.Code != http.StatusCreated || first.Body.String() != again.Body.String() {
 			t.Fatalf("replay differs: %d %s / %d %s", first.Code, first.Body, again.Code, again.Body)
 		}
 		if n := countNotes(t, e.db, "idem body"); n != 1 {
@@ -564,7 +564,7 @@ func testIdempotency(t *testing.T, e *env) {
 		}
 	})
 	t.Run("same key, other request is 422", func(t *testing.T) {
-		if w := e.do(t, post("/api/v1/backorders", "avery", recordBody("idem mismatch", "key-mm"))); w.Code != 200 {
+		if w := e.do(t, post("/api/v1/backorders", "avery", recordBody("idem mismatch", "key-mm"))); w.Code != http.StatusCreated {
 			t.Fatalf("first: %d %s", w.Code, w.Body)
 		}
 		w := e.do(t, post("/api/v1/backorders", "avery", recordBody("idem mismatch, changed", "key-mm")))
@@ -578,7 +578,7 @@ func testIdempotency(t *testing.T, e *env) {
 	t.Run("keys are per user", func(t *testing.T) {
 		a := e.do(t, post("/api/v1/backorders", "avery", recordBody("idem per user", "key-shared")))
 		b := e.do(t, post("/api/v1/backorders", "blake", recordBody("idem per user", "key-shared")))
-		if a.Code != 200 || b.Code != 200 || a.Body.String() == b.Body.String() {
+		if a.Code != http.StatusCreated || b.Code != http.StatusCreated || a.Body.String() == b.Body.String() {
 			t.Fatalf("two users' requests with one key: %d %s / %d %s", a.Code, a.Body, b.Code, b.Body)
 		}
 		if n := countNotes(t, e.db, "idem per user"); n != 2 {
@@ -592,7 +592,7 @@ func testIdempotency(t *testing.T, e *env) {
 		}
 		// Nothing was written, so the key is free for the corrected request.
 		good := strings.Replace(bad, "SKU-NOPE", "SKU-00001", 1)
-		if w := e.do(t, post("/api/v1/backorders", "avery", good)); w.Code != 200 {
+		if w := e.do(t, post("/api/v1/backorders", "avery", good)); w.Code != http.StatusCreated {
 			t.Fatalf("corrected request with the same key: %d %s", w.Code, w.Body)
 		}
 	})
@@ -624,7 +624,7 @@ func testConcurrentRetries(t *testing.T, e *env) {
 			mu.Lock()
 			defer mu.Unlock()
 			codes[w.Code]++
-			if w.Code == 200 {
+			if w.Code == http.StatusCreated {
 				seen[w.Body.String()] = true
 			}
 		})
@@ -634,8 +634,8 @@ func testConcurrentRetries(t *testing.T, e *env) {
 	if got := countNotes(t, e.db, "idem concurrent"); got != 1 {
 		t.Fatalf("%d concurrent requests with one key wrote %d backorders, want 1", n, got)
 	}
-	if codes[200] != n || len(seen) != 1 {
-		t.Fatalf("statuses %v and %d distinct bodies; want %d times 200 with one body", codes, len(seen), n)
+	if codes[http.StatusCreated] != n || len(seen) != 1 {
+		t.Fatalf("statuses %v and %d distinct bodies; want %d times 201 with one body", codes, len(seen), n)
 	}
 }
 

@@ -93,7 +93,9 @@ func (op *Operation) shape(resp *graphql.Response, r *http.Request, publicURL, r
 			m["warnings"] = warnings
 		}
 	}
-	out.answer = answer{status: http.StatusOK, body: encode(value)}
+	// The same status the definition declares (201 for a create), so flows
+	// that branch on it see what the connector promised.
+	out.answer = answer{status: SuccessStatus(op), body: encode(value)}
 	return out
 }
 
