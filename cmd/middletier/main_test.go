@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -124,6 +125,19 @@ func TestPlaygroundRunsQuery(t *testing.T) {
 	for _, want := range []string{`"avery"`, `"S001"`, `"name"`} {
 		if !strings.Contains(got, want) {
 			t.Errorf("playground result does not contain %s:\n%s", want, got)
+		}
+	}
+	// Every request the page made, the schema introspection included, must
+	// have carried the dev token: the service's own metrics count refusals.
+	res, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	metrics, _ := io.ReadAll(res.Body)
+	for line := range strings.SplitSeq(string(metrics), "\n") {
+		if strings.HasPrefix(line, "middletier_http_requests_total{") && strings.Contains(line, `route="/graphql"`) && !strings.Contains(line, `code="200"`) {
+			t.Errorf("the playground made a /graphql request that failed: %s", line)
 		}
 	}
 }

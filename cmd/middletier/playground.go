@@ -7,7 +7,7 @@ import (
 )
 
 // exampleQuery is what a developer sees first in the playground (and in README).
-const exampleQuery = `# Welcome to middletier. Press the run button (or Ctrl-Enter).
+const exampleQuery = `# Welcome to middletier: press run (Ctrl-Enter).
 {
   stores(first: 5) {
     nodes {

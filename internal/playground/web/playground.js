@@ -19,8 +19,16 @@
     window.__webpack_nonce__ = config.styleNonce;
   }
 
+  // The pre-filled headers also go to the fetcher itself: GraphiQL fetches
+  // the schema (introspection) before its headers editor is ready, and a
+  // service that requires a token would refuse that first request. Headers
+  // typed into the editor still win, so switching persona keeps working.
+  var fetcherOptions = { url: config.endpoint };
+  if (config.headers) {
+    fetcherOptions.headers = JSON.parse(config.headers);
+  }
   var props = {
-    fetcher: GraphiQL.createFetcher({ url: config.endpoint }),
+    fetcher: GraphiQL.createFetcher(fetcherOptions),
     // The query, variables and tabs are kept in localStorage as usual, but
     // headers are never stored: they may hold credentials.
     shouldPersistHeaders: false,
