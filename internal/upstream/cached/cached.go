@@ -150,69 +150,53 @@ func (s *Sources) Stats() Stats {
 // not know are absent. Misses cost one HR call together. Keys carry the
 // employee id: leave is per employee.
 func (s *Sources) LeaveBalances(ctx context.Context, employeeIDs []string) (map[string]hr.LeaveBalance, error) {
-	keys := make([]string, len(employeeIDs))
-	ids := make(map[string]string, len(employeeIDs))
-	for i, id := range employeeIDs {
-		keys[i] = cache.Key("hr", "leave", id)
-		ids[keys[i]] = id
-	}
-	got, err := s.leave.GetMany(ctx, keys, func(ctx context.Context, missing []string) (map[string]maybe[hr.LeaveBalance], error) {
-		ask := make([]string, len(missing))
-		for i, k := range missing {
-			ask[i] = ids[k]
-		}
-		m, err := s.hr.LeaveBalances(ctx, ask)
-		if err != nil {
-			return nil, err
-		}
-		out := make(map[string]maybe[hr.LeaveBalance], len(missing))
-		for _, k := range missing {
-			b, ok := m[ids[k]]
-			out[k] = maybe[hr.LeaveBalance]{value: b, ok: ok}
-		}
-		return out, nil
-	})
-	out := make(map[string]hr.LeaveBalance, len(got))
-	failed := map[string]error{}
-	for k, id := range ids {
-		v, ok := got[k]
-		switch {
-		case !ok && err != nil:
-			failed[id] = err
-		case ok && v.ok:
-			out[id] = v.value
-		}
-	}
-	return out, keyErrors(failed, err)
+	return batch(ctx, s.leave, employeeIDs,
+		func(id string) string { return cache.Key("hr", "leave", id) },
+		s.hr.LeaveBalances)
 }
 
 // NextRestocks returns the next restock of each key; keys with none
 // scheduled are absent. Misses cost one supply call together.
 func (s *Sources) NextRestocks(ctx context.Context, keys []supply.RestockKey) (map[supply.RestockKey]supply.Restock, error) {
+	return batch(ctx, s.restocks, keys,
+		func(k supply.RestockKey) string { return cache.Key("supply", "restock", k.StoreID, k.SKU) },
+		s.supply.NextRestocks)
+}
+
+// batch serves keys from c and loads the misses with one fetch. Absence is
+// cached too (maybe.ok false), so "nothing scheduled" costs no repeat call.
+// On a failed fetch only the keys left without a value (fresh or stale) fail.
+func batch[K comparable, V any](
+	ctx context.Context,
+	c *cache.Cache[maybe[V]],
+	keys []K,
+	cacheKey func(K) string,
+	fetch func(context.Context, []K) (map[K]V, error),
+) (map[K]V, error) {
 	ckeys := make([]string, len(keys))
-	byKey := make(map[string]supply.RestockKey, len(keys))
+	byKey := make(map[string]K, len(keys))
 	for i, k := range keys {
-		ckeys[i] = cache.Key("supply", "restock", k.StoreID, k.SKU)
+		ckeys[i] = cacheKey(k)
 		byKey[ckeys[i]] = k
 	}
-	got, err := s.restocks.GetMany(ctx, ckeys, func(ctx context.Context, missing []string) (map[string]maybe[supply.Restock], error) {
-		ask := make([]supply.RestockKey, len(missing))
-		for i, k := range missing {
-			ask[i] = byKey[k]
+	got, err := c.GetMany(ctx, ckeys, func(ctx context.Context, missing []string) (map[string]maybe[V], error) {
+		ask := make([]K, len(missing))
+		for i, ck := range missing {
+			ask[i] = byKey[ck]
 		}
-		m, err := s.supply.NextRestocks(ctx, ask)
+		m, err := fetch(ctx, ask)
 		if err != nil {
 			return nil, err
 		}
-		out := make(map[string]maybe[supply.Restock], len(missing))
-		for _, k := range missing {
-			r, ok := m[byKey[k]]
-			out[k] = maybe[supply.Restock]{value: r, ok: ok}
+		out := make(map[string]maybe[V], len(missing))
+		for _, ck := range missing {
+			v, ok := m[byKey[ck]]
+			out[ck] = maybe[V]{value: v, ok: ok}
 		}
 		return out, nil
 	})
-	out := make(map[supply.RestockKey]supply.Restock, len(got))
-	failed := map[supply.RestockKey]error{}
+	out := make(map[K]V, len(got))
+	failed := map[K]error{}
 	for ck, k := range byKey {
 		v, ok := got[ck]
 		switch {
