@@ -32,12 +32,10 @@ type Executor interface {
 	Schema() *ast.Schema
 }
 
-// IdempotencyStore keeps the first answer of every retry-safe write
+// WriteStore runs each write in one transaction with its idempotency record
 // (*store.DB).
-type IdempotencyStore interface {
-	ClaimIdempotency(ctx context.Context, k store.IdempotencyKey, requestHash string, lease, ttl time.Duration) (store.IdempotencyRecord, bool, error)
-	CompleteIdempotency(ctx context.Context, k store.IdempotencyKey, status int, body []byte) error
-	ReleaseIdempotency(ctx context.Context, k store.IdempotencyKey) error
+type WriteStore interface {
+	BeginUnit(ctx context.Context) (*store.Unit, error)
 	DeleteExpiredIdempotency(ctx context.Context, now time.Time) (int64, error)
 }
 
@@ -54,23 +52,26 @@ type Options struct {
 	// IdempotencyWait is how long a retry waits for the first request with
 	// its key to finish before it gets 409 (default 20 s).
 	IdempotencyWait time.Duration
-	// IdempotencyLease is how long a running request holds its key before a
-	// retry may assume its replica died and run it again (default 2 min,
-	// beyond the longest request the HTTP timeouts allow).
-	IdempotencyLease time.Duration
+	// WriteTimeout bounds a write from start to commit (default 1 min). A
+	// write runs on even when its caller goes away, so that a retry finds
+	// its answer; this is what stops it.
+	WriteTimeout time.Duration
+	// OnWriteStep, when set, is called at each step of every write, for
+	// fault-injection tests (stop the process, drop the connection).
+	OnWriteStep func(r *http.Request, step WriteStep)
 	// Operations replaces the embedded operation files (tests).
 	Operations []Operation
 }
 
 // Facade is the REST connector facade, mounted at /api/v1.
 type Facade struct {
-	ops      []Operation
-	exec     Executor
-	idem     IdempotencyStore
-	opts     Options
-	log      *slog.Logger
-	router   chi.Router
-	inflight inflight
+	ops    []Operation
+	exec   Executor
+	store  WriteStore
+	opts   Options
+	log    *slog.Logger
+	router chi.Router
+	keys   keyLocks
 	// lastCleanup (unix ms) spaces out expired-key cleanup, which rides on
 	// writes instead of needing a goroutine with a lifecycle of its own.
 	lastCleanup atomic.Int64
@@ -82,7 +83,7 @@ const cleanupEvery = time.Hour
 // New loads and validates the operations against exec's schema and builds
 // their routes. An invalid operation file is an error: the service must not
 // start with it.
-func New(exec Executor, idem IdempotencyStore, opts Options) (*Facade, error) {
+func New(exec Executor, ws WriteStore, opts Options) (*Facade, error) {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
@@ -92,8 +93,8 @@ func New(exec Executor, idem IdempotencyStore, opts Options) (*Facade, error) {
 	if opts.IdempotencyWait <= 0 {
 		opts.IdempotencyWait = 20 * time.Second
 	}
-	if opts.IdempotencyLease <= 0 {
-		opts.IdempotencyLease = 2 * time.Minute
+	if opts.WriteTimeout <= 0 {
+		opts.WriteTimeout = time.Minute
 	}
 	ops := opts.Operations
 	if ops == nil {
@@ -102,7 +103,7 @@ func New(exec Executor, idem IdempotencyStore, opts Options) (*Facade, error) {
 			return nil, fmt.Errorf("connector operations: %w", err)
 		}
 	}
-	f := &Facade{ops: ops, exec: exec, idem: idem, opts: opts, log: opts.Log, inflight: inflight{m: map[store.IdempotencyKey]chan struct{}{}}}
+	f := &Facade{ops: ops, exec: exec, store: ws, opts: opts, log: opts.Log}
 	r := chi.NewRouter()
 	for i := range f.ops {
 		op := &f.ops[i]
@@ -137,15 +138,15 @@ func (f *Facade) serve(w http.ResponseWriter, r *http.Request, op *Operation) {
 	}
 	if op.Write {
 		w.Header().Set("Cache-Control", "no-store")
-		if b.key == "" {
-			writeAnswer(w, f.run(r, op, b.vars).answer)
-			return
+		a, replayed := f.write(r, op, b)
+		if replayed {
+			w.Header().Set("Idempotent-Replayed", "true")
 		}
-		f.serveIdempotent(w, r, op, b)
+		writeAnswer(w, a)
 		return
 	}
 
-	a := f.run(r, op, b.vars).answer
+	a := f.run(r.Context(), r, op, b.vars).answer
 	if a.status != http.StatusOK {
 		w.Header().Set("Cache-Control", "no-store")
 		writeAnswer(w, a)
@@ -177,11 +178,13 @@ func etagMatches(header, etag string) bool {
 }
 
 // run executes op in process through the shared executor, exactly as the
-// /graphql transports do, and shapes the answer.
-func (f *Facade) run(r *http.Request, op *Operation, vars map[string]any) shaped {
-	reqID := middleware.GetReqID(r.Context())
+// /graphql transports do, and shapes the answer. ctx is r's context or, for
+// a write, one that outlives the caller's connection and carries its
+// transaction.
+func (f *Facade) run(ctx context.Context, r *http.Request, op *Operation, vars map[string]any) shaped {
+	reqID := middleware.GetReqID(ctx)
 	start := graphql.Now()
-	ctx := graphql.StartOperationTrace(r.Context())
+	ctx = graphql.StartOperationTrace(ctx)
 	params := &graphql.RawParams{
 		Query:         op.Source,
 		OperationName: op.ID,

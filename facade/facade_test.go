@@ -56,6 +56,13 @@ func newEnv(t testing.TB, db *store.DB, ops ...facade.Operation) *env {
 // newEnvWith is newEnv over the given upstreams.
 func newEnvWith(t testing.TB, db *store.DB, up *cachedtest.Upstreams, ops ...facade.Operation) *env {
 	t.Helper()
+	return newEnvOpts(t, db, up, facade.Options{Operations: ops})
+}
+
+// newEnvOpts is newEnvWith with the facade's options (public URL and log
+// are set here).
+func newEnvOpts(t testing.TB, db *store.DB, up *cachedtest.Upstreams, opts facade.Options) *env {
+	t.Helper()
 	cfg := config.Defaults()
 	cfg.PublicURL = publicURL
 	log := slog.New(slog.DiscardHandler)
@@ -64,7 +71,8 @@ func newEnvWith(t testing.TB, db *store.DB, up *cachedtest.Upstreams, ops ...fac
 		t.Fatal(err)
 	}
 	t.Cleanup(exec.Close)
-	fac, err := facade.New(exec, db, facade.Options{PublicURL: cfg.PublicURL, Log: log, Operations: ops})
+	opts.PublicURL, opts.Log = cfg.PublicURL, log
+	fac, err := facade.New(exec, db, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

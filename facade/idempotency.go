@@ -17,126 +17,173 @@ import (
 // anonymousUser scopes idempotency keys when authentication is off.
 const anonymousUser = "anonymous"
 
-// pollEvery is how often a retry re-reads a key whose first request runs on
-// another replica (on this one it is woken at once).
-const pollEvery = 200 * time.Millisecond
+// WriteStep names a point in a write's life, for Options.OnWriteStep.
+type WriteStep string
 
-// inflight wakes retries on this replica the moment the first request with
-// their key finishes, instead of polling the database.
-type inflight struct {
+// The steps of a write, in order. Fault-injection tests stop the process at
+// each of them and prove that a retry neither writes twice nor loses the
+// first answer.
+const (
+	// StepBegun: the transaction is open and, with a key, the key is claimed
+	// in it; nothing is written yet.
+	StepBegun WriteStep = "begun"
+	// StepWritten: the operation ran inside the transaction and its answer
+	// is recorded with its key; nothing is committed yet.
+	StepWritten WriteStep = "written"
+	// StepCommitted: the write and its answer are durable; the answer has
+	// not been sent yet.
+	StepCommitted WriteStep = "committed"
+)
+
+// keyLocks runs the requests with one idempotency key one at a time on this
+// replica, so that a retry waits for the running first attempt without
+// holding a database connection; across replicas the database's own lock on
+// the claimed key does the same.
+type keyLocks struct {
 	mu sync.Mutex
-	m  map[store.IdempotencyKey]chan struct{}
+	m  map[store.IdempotencyKey]*keyLock
 }
 
-func (i *inflight) start(k store.IdempotencyKey) (done func()) {
-	ch := make(chan struct{})
-	i.mu.Lock()
-	i.m[k] = ch
-	i.mu.Unlock()
-	return func() {
-		i.mu.Lock()
-		if i.m[k] == ch {
-			delete(i.m, k)
+type keyLock struct {
+	ch   chan struct{} // holds one token while a request with the key runs
+	refs int           // requests holding or waiting for the lock
+}
+
+// lock waits for k until deadline or until ctx ends; ok=false when it did
+// not get it. unlock must be called when ok.
+func (l *keyLocks) lock(ctx context.Context, k store.IdempotencyKey, deadline time.Time) (unlock func(), ok bool) {
+	l.mu.Lock()
+	if l.m == nil {
+		l.m = map[store.IdempotencyKey]*keyLock{}
+	}
+	e := l.m[k]
+	if e == nil {
+		e = &keyLock{ch: make(chan struct{}, 1)}
+		l.m[k] = e
+	}
+	e.refs++
+	l.mu.Unlock()
+
+	done := func() {
+		l.mu.Lock()
+		if e.refs--; e.refs == 0 {
+			delete(l.m, k)
 		}
-		i.mu.Unlock()
-		close(ch)
+		l.mu.Unlock()
 	}
-}
-
-func (i *inflight) get(k store.IdempotencyKey) <-chan struct{} {
-	i.mu.Lock()
-	defer i.mu.Unlock()
-	return i.m[k]
-}
-
-// serveIdempotent runs a write at most once per (user, operation, key): the
-// first request claims the key in the database and stores its answer; every
-// retry, concurrent or later, on any replica, gets that answer back. A retry
-// that arrives while the first still runs waits for it (up to
-// IdempotencyWait, then 409 with Retry-After), and the same key with another
-// request is 422. Never a second write.
-func (f *Facade) serveIdempotent(w http.ResponseWriter, r *http.Request, op *Operation, b bound) {
-	ctx := r.Context()
-	reqID := middleware.GetReqID(ctx)
-	user := anonymousUser
-	if p, ok := auth.PrincipalFrom(ctx); ok && p.EmployeeID != "" {
-		user = p.EmployeeID
-	}
-	k := store.IdempotencyKey{UserID: user, Operation: op.ID, Key: b.key}
-	f.cleanupExpired(ctx)
-
-	deadline := time.Now().Add(f.opts.IdempotencyWait)
-	for {
-		rec, claimed, err := f.idem.ClaimIdempotency(ctx, k, b.hash, f.opts.IdempotencyLease, f.opts.IdempotencyTTL)
-		switch {
-		case errors.Is(err, store.ErrConflict):
-			writeAnswer(w, errorAnswer(http.StatusConflict, CodeInProgress, "a request with this idempotency key is being handled; retry later", reqID, nil))
-			return
-		case err != nil:
-			f.log.ErrorContext(ctx, "idempotency claim", "err", err, "request_id", reqID)
-			writeAnswer(w, errorAnswer(http.StatusServiceUnavailable, gqlerr.Internal, "the request could not be recorded; retry later", reqID, nil))
-			return
-		case claimed:
-			writeAnswer(w, f.runClaimed(r, op, b, k))
-			return
-		case rec.RequestHash != b.hash:
-			writeAnswer(w, errorAnswer(http.StatusUnprocessableEntity, CodeIdempotencyMismatch,
-				"this idempotency key was already used with a different request; use a new key for a new request", reqID,
-				[]map[string]string{{"parameter": keySource(r, op), "reason": "reused with a different request"}}))
-			return
-		case rec.Done:
-			w.Header().Set("Idempotent-Replayed", "true")
-			writeAnswer(w, answer{status: rec.Status, body: rec.Body})
-			return
-		}
-		// The first request is still running: wait for it, then look again.
-		if !f.waitFor(ctx, k, deadline) {
-			writeAnswer(w, errorAnswer(http.StatusConflict, CodeInProgress, "a request with this idempotency key is still running; retry later for its result", reqID, nil))
-			return
-		}
-	}
-}
-
-// runClaimed runs the write that owns k and keeps its answer for replay.
-func (f *Facade) runClaimed(r *http.Request, op *Operation, b bound, k store.IdempotencyKey) answer {
-	done := f.inflight.start(k)
-	defer done()
-	s := f.run(r, op, b.vars)
-	// The record must end whatever happens to the client's connection.
-	ctx := context.WithoutCancel(r.Context())
-	if s.status < 300 || s.wrote {
-		// Kept: a success, or a write that happened even though a later
-		// field failed (running it again would write twice).
-		if err := f.idem.CompleteIdempotency(ctx, k, s.status, s.body); err != nil {
-			f.log.ErrorContext(ctx, "store idempotent answer", "err", err, "request_id", middleware.GetReqID(ctx))
-		}
-		return s.answer
-	}
-	// Nothing was written, so a retry may run it afresh: after a fix on the
-	// caller's side, or after an upstream came back.
-	if err := f.idem.ReleaseIdempotency(ctx, k); err != nil {
-		f.log.ErrorContext(ctx, "release idempotency key", "err", err, "request_id", middleware.GetReqID(ctx))
-	}
-	return s.answer
-}
-
-// waitFor blocks until the running request with k may have finished: at
-// once when it runs on this replica, else after a poll interval. It reports
-// false when deadline passed or the client went away.
-func (f *Facade) waitFor(ctx context.Context, k store.IdempotencyKey, deadline time.Time) bool {
-	left := time.Until(deadline)
-	if left <= 0 {
-		return false
-	}
-	t := time.NewTimer(min(left, pollEvery))
+	t := time.NewTimer(time.Until(deadline))
 	defer t.Stop()
 	select {
-	case <-f.inflight.get(k): // nil (blocks forever) when not running here
+	case e.ch <- struct{}{}:
+		return func() { <-e.ch; done() }, true
 	case <-t.C:
 	case <-ctx.Done():
-		return false
 	}
-	return true
+	done()
+	return nil, false
+}
+
+// write runs a mutation exactly once per (user, operation, key): the key's
+// claim, the write, the reads that build its answer and the stored answer
+// commit in one database transaction, so no crash or cancellation can leave
+// a write without its answer or an answer without its write. A retry,
+// concurrent or later, on any replica, gets the first answer back; one that
+// arrives while the first still runs waits for it (up to IdempotencyWait,
+// then 409 with Retry-After); the same key with another request is 422.
+// Only a successful answer commits: a failed write leaves nothing behind,
+// so its retry runs afresh. A write without a key runs the same way, in one
+// transaction, without the replay.
+//
+// The work does not depend on the caller's connection: the runtime abandons
+// an attempt after 120 s and retries it, and the first attempt must still
+// finish and record its answer for that retry to find.
+func (f *Facade) write(r *http.Request, op *Operation, b bound) (a answer, replayed bool) {
+	reqID := middleware.GetReqID(r.Context())
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), f.opts.WriteTimeout)
+	defer cancel()
+
+	var k *store.IdempotencyKey
+	deadline := time.Now().Add(f.opts.IdempotencyWait)
+	if b.key != "" {
+		user := anonymousUser
+		if p, ok := auth.PrincipalFrom(ctx); ok && p.EmployeeID != "" {
+			user = p.EmployeeID
+		}
+		k = &store.IdempotencyKey{UserID: user, Operation: op.ID, Key: b.key}
+		f.cleanupExpired(ctx)
+		unlock, ok := f.keys.lock(r.Context(), *k, deadline)
+		if !ok {
+			return inProgress(reqID), false
+		}
+		defer unlock()
+	}
+
+	unit, err := f.store.BeginUnit(ctx)
+	if err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return inProgress(reqID), false
+		}
+		f.log.ErrorContext(ctx, "begin write", "err", err, "request_id", reqID)
+		return errorAnswer(http.StatusServiceUnavailable, gqlerr.Internal, "the request could not be recorded; retry later", reqID, nil), false
+	}
+	// Rolled back unless committed below: a failed or cut-short write
+	// leaves nothing, its key included.
+	defer func() {
+		if err := unit.Rollback(); err != nil {
+			f.log.WarnContext(ctx, "roll back write", "err", err, "request_id", reqID)
+		}
+	}()
+
+	if k != nil {
+		cctx, ccancel := context.WithDeadline(ctx, deadline)
+		rec, claimed, err := unit.ClaimIdempotency(cctx, *k, b.hash, f.opts.IdempotencyTTL)
+		ccancel()
+		switch {
+		case errors.Is(err, store.ErrConflict):
+			return inProgress(reqID), false
+		case err != nil:
+			f.log.ErrorContext(ctx, "idempotency claim", "err", err, "request_id", reqID)
+			return errorAnswer(http.StatusServiceUnavailable, gqlerr.Internal, "the request could not be recorded; retry later", reqID, nil), false
+		case !claimed && rec.RequestHash != b.hash:
+			return errorAnswer(http.StatusUnprocessableEntity, CodeIdempotencyMismatch,
+				"this idempotency key was already used with a different request; use a new key for a new request", reqID,
+				[]map[string]string{{"parameter": keySource(r, op), "reason": "reused with a different request"}}), false
+		case !claimed:
+			return answer{status: rec.Status, body: rec.Body}, true
+		}
+	}
+	f.step(r, StepBegun)
+
+	s := f.run(unit.Context(ctx), r, op, b.vars)
+	if s.status >= 300 {
+		return s.answer, false // nothing is committed
+	}
+	if k != nil {
+		if err := unit.CompleteIdempotency(ctx, *k, s.status, s.body); err != nil {
+			f.log.ErrorContext(ctx, "store idempotent answer", "err", err, "request_id", reqID)
+			return errorAnswer(http.StatusServiceUnavailable, gqlerr.Internal, "the request could not be recorded; retry later", reqID, nil), false
+		}
+	}
+	f.step(r, StepWritten)
+	if err := unit.Commit(); err != nil {
+		// Not committed (or, if the connection broke during COMMIT, perhaps
+		// committed with its answer): either way a retry with the same key
+		// gets the right result.
+		f.log.ErrorContext(ctx, "commit write", "err", err, "request_id", reqID)
+		return errorAnswer(http.StatusServiceUnavailable, gqlerr.Internal, "the request could not be recorded; retry later", reqID, nil), false
+	}
+	f.step(r, StepCommitted)
+	return s.answer, false
+}
+
+func inProgress(reqID string) answer {
+	return errorAnswer(http.StatusConflict, CodeInProgress, "a request with this idempotency key is still running; retry later for its result", reqID, nil)
+}
+
+func (f *Facade) step(r *http.Request, s WriteStep) {
+	if f.opts.OnWriteStep != nil {
+		f.opts.OnWriteStep(r, s)
+	}
 }
 
 // cleanupExpired deletes expired records at most once per cleanupEvery,
@@ -147,7 +194,7 @@ func (f *Facade) cleanupExpired(ctx context.Context) {
 	if now.UnixMilli()-last < cleanupEvery.Milliseconds() || !f.lastCleanup.CompareAndSwap(last, now.UnixMilli()) {
 		return
 	}
-	n, err := f.idem.DeleteExpiredIdempotency(ctx, now)
+	n, err := f.store.DeleteExpiredIdempotency(ctx, now)
 	if err != nil {
 		f.log.WarnContext(ctx, "delete expired idempotency keys", "err", err)
 		return

@@ -17,10 +17,6 @@ import (
 // shaped is an operation's GraphQL response turned into a REST answer.
 type shaped struct {
 	answer
-	// wrote: a mutation's root field came back non-null, so the write
-	// happened even if a later field failed; its answer must be kept for
-	// replay, never run again.
-	wrote bool
 }
 
 // shape turns resp into the REST body: the value at op.Result without any
@@ -35,13 +31,6 @@ func (op *Operation) shape(resp *graphql.Response, r *http.Request, publicURL, r
 		}
 	}
 	var out shaped
-	if op.Write {
-		if m, ok := data.(map[string]any); ok {
-			for _, v := range m {
-				out.wrote = out.wrote || v != nil
-			}
-		}
-	}
 
 	value, missing := data, ""
 	if op.Result != "" {

@@ -150,7 +150,7 @@ func buildHandler(cfg config.Config, db *store.DB, up loaders.Upstream, log *slo
 	}
 	// The connector operations are checked against the schema here: a
 	// broken operation file stops the service with its file, line and reason.
-	fac, err := facade.New(exec, db, facade.Options{PublicURL: cfg.PublicURL, Log: log})
+	fac, err := facade.New(exec, db, facade.Options{PublicURL: cfg.PublicURL, Log: log, WriteTimeout: cfg.HTTP.RequestTimeout})
 	if err != nil {
 		exec.Close()
 		return nil, nil, err

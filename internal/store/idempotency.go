@@ -48,66 +48,51 @@ func (r idemRow) record() IdempotencyRecord {
 	}
 }
 
-// maxClaimAttempts bounds the claim loop: a row can vanish (expiry cleanup,
-// a failed first request releasing it) between the insert and the read.
-const maxClaimAttempts = 4
-
-// ClaimIdempotency makes the caller the owner of k, or returns what is known
-// about it. claimed=true means the caller must run the request and then call
-// CompleteIdempotency or ReleaseIdempotency. When claimed is false, rec is the
-// existing record: done (replay it), running (wait), or for another request
-// (rec.RequestHash differs).
+// ClaimIdempotency makes u the owner of k for the request identified by
+// requestHash, or returns what is known about k. claimed=true means the
+// caller runs the request inside u and stores its answer with
+// CompleteIdempotency before committing u; rolling u back (a failed request,
+// a crash: the database rolls back a dead connection's transaction) forgets
+// the claim with everything else u did, so a retry runs the request afresh.
+// When claimed is false, rec is the committed record: its answer to replay,
+// or another request's (rec.RequestHash differs).
 //
-// A claim is a single INSERT ... ON CONFLICT DO NOTHING, so of any number of
-// concurrent callers exactly one wins on both engines. A running claim older
-// than lease (its replica died mid-request) may be taken over by a retry of
-// the same request; a record past its expiry by any request.
-func (s *DB) ClaimIdempotency(ctx context.Context, k IdempotencyKey, requestHash string, lease, ttl time.Duration) (rec IdempotencyRecord, claimed bool, err error) {
-	for range maxClaimAttempts {
-		now := time.Now()
-		nowMS, lockedUntil, expires := Millis(now), Millis(now.Add(lease)), Millis(now.Add(ttl))
-		res, err := s.execContext(ctx, `INSERT INTO idempotency_keys
-			(user_id, operation, idem_key, request_hash, state, status, body, created_at, locked_until, expires_at)
-			VALUES (?, ?, ?, ?, ?, 0, '', ?, ?, ?)
-			ON CONFLICT (user_id, operation, idem_key) DO NOTHING`,
-			k.UserID, k.Operation, k.Key, requestHash, idemRunning, nowMS, lockedUntil, expires)
-		if err != nil {
-			return IdempotencyRecord{}, false, fmt.Errorf("claim idempotency key: %w", err)
+// The claim is one INSERT ... ON CONFLICT inside u. A concurrent claim of
+// the same key waits on it until u ends (PostgreSQL waits on the
+// uncommitted row; SQLite lets one write transaction run at a time), then
+// sees the committed answer or, if u rolled back, claims the key itself:
+// exactly one of any number of concurrent retries writes. ctx bounds that
+// wait; when it ends first the error wraps ErrConflict. A record past its
+// expiry, or left "running" by an older version that claimed keys outside
+// the write's transaction, is claimed afresh.
+func (u *Unit) ClaimIdempotency(ctx context.Context, k IdempotencyKey, requestHash string, ttl time.Duration) (rec IdempotencyRecord, claimed bool, err error) {
+	now := time.Now()
+	nowMS, expires := Millis(now), Millis(now.Add(ttl))
+	res, err := u.s.execContext(u.Context(ctx), `INSERT INTO idempotency_keys
+		(user_id, operation, idem_key, request_hash, state, status, body, created_at, locked_until, expires_at)
+		VALUES (?, ?, ?, ?, ?, 0, '', ?, ?, ?)
+		ON CONFLICT (user_id, operation, idem_key) DO UPDATE SET
+			request_hash = excluded.request_hash, state = excluded.state, status = 0, body = '',
+			created_at = excluded.created_at, locked_until = excluded.locked_until, expires_at = excluded.expires_at
+		WHERE idempotency_keys.expires_at <= ? OR idempotency_keys.state = ?`,
+		k.UserID, k.Operation, k.Key, requestHash, idemRunning, nowMS, nowMS, expires,
+		nowMS, idemRunning)
+	if err != nil {
+		if ctx.Err() != nil || isBusy(err) {
+			return IdempotencyRecord{}, false, fmt.Errorf("idempotency key %q: another request with it is still running: %w", k.Key, ErrConflict)
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return IdempotencyRecord{}, false, fmt.Errorf("claim idempotency key: %w", err)
-		} else if n == 1 {
-			return IdempotencyRecord{RequestHash: requestHash, ExpiresAt: FromMillis(expires)}, true, nil
-		}
-
-		// Conditional takeover: only one of several concurrent retries can
-		// match the old row, because the first update changes locked_until.
-		res, err = s.execContext(ctx, `UPDATE idempotency_keys
-			SET request_hash = ?, state = ?, status = 0, body = '', created_at = ?, locked_until = ?, expires_at = ?
-			WHERE user_id = ? AND operation = ? AND idem_key = ?
-			  AND (expires_at <= ? OR (state = ? AND locked_until <= ? AND request_hash = ?))`,
-			requestHash, idemRunning, nowMS, lockedUntil, expires,
-			k.UserID, k.Operation, k.Key,
-			nowMS, idemRunning, nowMS, requestHash)
-		if err != nil {
-			return IdempotencyRecord{}, false, fmt.Errorf("take over idempotency key: %w", err)
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return IdempotencyRecord{}, false, fmt.Errorf("take over idempotency key: %w", err)
-		} else if n == 1 {
-			return IdempotencyRecord{RequestHash: requestHash, ExpiresAt: FromMillis(expires)}, true, nil
-		}
-
-		rec, err := s.IdempotencyRecordFor(ctx, k)
-		if errors.Is(err, ErrNotFound) {
-			continue // released or cleaned up in between: try to claim again
-		}
-		if err != nil {
-			return IdempotencyRecord{}, false, err
-		}
-		return rec, false, nil
+		return IdempotencyRecord{}, false, fmt.Errorf("claim idempotency key: %w", err)
 	}
-	return IdempotencyRecord{}, false, fmt.Errorf("idempotency key %q keeps changing; try again: %w", k.Key, ErrConflict)
+	if n, err := res.RowsAffected(); err != nil {
+		return IdempotencyRecord{}, false, fmt.Errorf("claim idempotency key: %w", err)
+	} else if n == 1 {
+		return IdempotencyRecord{RequestHash: requestHash, ExpiresAt: FromMillis(expires)}, true, nil
+	}
+	rec, err = u.s.IdempotencyRecordFor(u.Context(ctx), k)
+	if err != nil {
+		return IdempotencyRecord{}, false, err
+	}
+	return rec, false, nil
 }
 
 // IdempotencyRecordFor reads the record of k; ErrNotFound when there is none.
@@ -124,10 +109,11 @@ func (s *DB) IdempotencyRecordFor(ctx context.Context, k IdempotencyKey) (Idempo
 	return row.record(), nil
 }
 
-// CompleteIdempotency stores the first answer of a claimed key, to be
-// replayed on every retry until the key expires.
-func (s *DB) CompleteIdempotency(ctx context.Context, k IdempotencyKey, status int, body []byte) error {
-	res, err := s.execContext(ctx, `UPDATE idempotency_keys SET state = ?, status = ?, body = ?
+// CompleteIdempotency stores the answer of a key claimed in u; it becomes
+// visible, with the write it answers, when u commits, and is replayed on
+// every retry until the key expires.
+func (u *Unit) CompleteIdempotency(ctx context.Context, k IdempotencyKey, status int, body []byte) error {
+	res, err := u.s.execContext(u.Context(ctx), `UPDATE idempotency_keys SET state = ?, status = ?, body = ?
 		WHERE user_id = ? AND operation = ? AND idem_key = ? AND state = ?`,
 		idemDone, status, string(body), k.UserID, k.Operation, k.Key, idemRunning)
 	if err != nil {
@@ -136,18 +122,7 @@ func (s *DB) CompleteIdempotency(ctx context.Context, k IdempotencyKey, status i
 	if n, err := res.RowsAffected(); err != nil {
 		return fmt.Errorf("store idempotent result: %w", err)
 	} else if n == 0 {
-		return fmt.Errorf("idempotency key %q is no longer claimed: %w", k.Key, ErrConflict)
-	}
-	return nil
-}
-
-// ReleaseIdempotency forgets a claimed key whose request failed in a way a
-// retry may fix (an internal or upstream error), so that the retry runs it.
-func (s *DB) ReleaseIdempotency(ctx context.Context, k IdempotencyKey) error {
-	if _, err := s.execContext(ctx, `DELETE FROM idempotency_keys
-		WHERE user_id = ? AND operation = ? AND idem_key = ? AND state = ?`,
-		k.UserID, k.Operation, k.Key, idemRunning); err != nil {
-		return fmt.Errorf("release idempotency key: %w", err)
+		return fmt.Errorf("idempotency key %q is not claimed in this transaction: %w", k.Key, ErrConflict)
 	}
 	return nil
 }

@@ -10,64 +10,69 @@ import (
 	"github.com/middletier/middletier/internal/store/storetest"
 )
 
+// claim runs one claim in a unit of its own and ends the unit: committed
+// with answer when the claim is won and answer is not nil, else rolled back.
+func claim(t *testing.T, db *store.DB, k store.IdempotencyKey, hash string, ttl time.Duration, answer []byte) (store.IdempotencyRecord, bool) {
+	t.Helper()
+	ctx := context.Background()
+	u, err := db.BeginUnit(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Rollback()
+	rec, claimed, err := u.ClaimIdempotency(ctx, k, hash, ttl)
+	if err != nil {
+		t.Fatalf("claim %v: %v", k, err)
+	}
+	if claimed && answer != nil {
+		if err := u.CompleteIdempotency(ctx, k, 201, answer); err != nil {
+			t.Fatal(err)
+		}
+		if err := u.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return rec, claimed
+}
+
 func TestIdempotency(t *testing.T) {
 	ctx := context.Background()
-	const lease, ttl = time.Minute, 24 * time.Hour
+	const ttl = 24 * time.Hour
 	for _, e := range storetest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
 			db := e.DB
 			k := store.IdempotencyKey{UserID: "E1", Operation: "RecordBackorder", Key: "k1"}
 
-			if _, claimed, err := db.ClaimIdempotency(ctx, k, "h1", lease, ttl); err != nil || !claimed {
-				t.Fatalf("first claim: claimed %v, err %v; want claimed", claimed, err)
+			// A claim that is rolled back leaves nothing behind.
+			if _, claimed := claim(t, db, k, "h1", ttl, nil); !claimed {
+				t.Fatal("first claim not claimed")
 			}
-			rec, claimed, err := db.ClaimIdempotency(ctx, k, "h1", lease, ttl)
-			if err != nil || claimed || rec.Done || rec.RequestHash != "h1" {
-				t.Fatalf("second claim: %+v claimed %v err %v; want running record, not claimed", rec, claimed, err)
+			if _, err := db.IdempotencyRecordFor(ctx, k); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("rolled-back claim: got %v, want ErrNotFound", err)
 			}
-			if err := db.CompleteIdempotency(ctx, k, 200, []byte(`{"id":"B1"}`)); err != nil {
-				t.Fatal(err)
+			// A committed one is the answer of every later claim, even for
+			// another request (the caller compares hashes).
+			if _, claimed := claim(t, db, k, "h1", ttl, []byte(`{"id":"B1"}`)); !claimed {
+				t.Fatal("second claim not claimed")
 			}
-			rec, claimed, err = db.ClaimIdempotency(ctx, k, "h2", lease, ttl)
-			if err != nil || claimed || !rec.Done || rec.Status != 200 || string(rec.Body) != `{"id":"B1"}` || rec.RequestHash != "h1" {
-				t.Fatalf("claim after completion: %+v claimed %v err %v; want the stored answer", rec, claimed, err)
-			}
-			if err := db.CompleteIdempotency(ctx, k, 500, nil); !errors.Is(err, store.ErrConflict) {
-				t.Fatalf("completing a done key: got %v, want ErrConflict", err)
+			for _, h := range []string{"h1", "h2"} {
+				rec, claimed := claim(t, db, k, h, ttl, nil)
+				if claimed || !rec.Done || rec.Status != 201 || string(rec.Body) != `{"id":"B1"}` || rec.RequestHash != "h1" {
+					t.Fatalf("claim %s after completion: %+v claimed %v; want the stored answer", h, rec, claimed)
+				}
 			}
 
 			// Another user's same key is another request.
 			other := store.IdempotencyKey{UserID: "E2", Operation: k.Operation, Key: k.Key}
-			if _, claimed, err := db.ClaimIdempotency(ctx, other, "h1", lease, ttl); err != nil || !claimed {
-				t.Fatalf("other user's key: claimed %v err %v; want claimed", claimed, err)
-			}
-			// A released key can be claimed again.
-			if err := db.ReleaseIdempotency(ctx, other); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := db.IdempotencyRecordFor(ctx, other); !errors.Is(err, store.ErrNotFound) {
-				t.Fatalf("released key: got %v, want ErrNotFound", err)
+			if _, claimed := claim(t, db, other, "h1", ttl, nil); !claimed {
+				t.Fatal("other user's key not claimed")
 			}
 
-			// A claim whose lease lapsed is taken over by the same request only.
-			stale := store.IdempotencyKey{UserID: "E1", Operation: "RsvpEvent", Key: "k2"}
-			if _, claimed, _ := db.ClaimIdempotency(ctx, stale, "h1", -time.Second, ttl); !claimed {
-				t.Fatal("stale: first claim not claimed")
-			}
-			if _, claimed, _ := db.ClaimIdempotency(ctx, stale, "other", lease, ttl); claimed {
-				t.Fatal("stale: a different request took over a lapsed claim")
-			}
-			if _, claimed, _ := db.ClaimIdempotency(ctx, stale, "h1", lease, ttl); !claimed {
-				t.Fatal("stale: the same request could not take over a lapsed claim")
-			}
-
-			// Expired records are cleaned up and may be claimed afresh.
+			// An expired record is claimed afresh, and cleaned up.
 			old := store.IdempotencyKey{UserID: "E1", Operation: "RsvpEvent", Key: "k3"}
-			if _, claimed, _ := db.ClaimIdempotency(ctx, old, "h1", lease, -time.Second); !claimed {
-				t.Fatal("old: first claim not claimed")
-			}
-			if err := db.CompleteIdempotency(ctx, old, 200, []byte(`{}`)); err != nil {
-				t.Fatal(err)
+			claim(t, db, old, "h1", -time.Second, []byte(`{}`))
+			if _, claimed := claim(t, db, old, "h9", ttl, nil); !claimed {
+				t.Fatal("expired key not claimed afresh")
 			}
 			n, err := db.DeleteExpiredIdempotency(ctx, time.Now())
 			if err != nil || n != 1 {
@@ -76,6 +81,124 @@ func TestIdempotency(t *testing.T) {
 			if _, err := db.IdempotencyRecordFor(ctx, k); err != nil {
 				t.Fatalf("unexpired key removed: %v", err)
 			}
+
+			// Completing a key the unit did not claim fails.
+			u, err := db.BeginUnit(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := u.CompleteIdempotency(ctx, k, 500, nil); !errors.Is(err, store.ErrConflict) {
+				t.Fatalf("completing an unclaimed key: got %v, want ErrConflict", err)
+			}
+			u.Rollback()
 		})
 	}
+}
+
+// TestIdempotencyWaitsForRunningClaim: a second claim of a key whose first
+// claim is still in an open unit waits for that unit and then sees its
+// committed answer: never a second claim.
+func TestIdempotencyWaitsForRunningClaim(t *testing.T) {
+	ctx := context.Background()
+	for _, e := range storetest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			db := e.DB
+			k := store.IdempotencyKey{UserID: "E1", Operation: "RecordBackorder", Key: "wait"}
+			first, err := db.BeginUnit(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer first.Rollback()
+			if _, claimed, err := first.ClaimIdempotency(ctx, k, "h1", time.Hour); err != nil || !claimed {
+				t.Fatalf("first claim: %v %v", claimed, err)
+			}
+
+			type result struct {
+				rec     store.IdempotencyRecord
+				claimed bool
+				err     error
+			}
+			second := make(chan result, 1)
+			go func() {
+				u, err := db.BeginUnit(ctx)
+				if err != nil {
+					second <- result{err: err}
+					return
+				}
+				defer u.Rollback()
+				rec, claimed, err := u.ClaimIdempotency(ctx, k, "h1", time.Hour)
+				second <- result{rec, claimed, err}
+			}()
+			if e.Name == "postgres" {
+				// Prove the second claim is really waiting on the first
+				// (a lock not granted), rather than merely late.
+				waitForLockWait(t, db)
+			}
+			if err := first.CompleteIdempotency(ctx, k, 201, []byte(`{"id":"first"}`)); err != nil {
+				t.Fatal(err)
+			}
+			if err := first.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			r := <-second
+			if r.err != nil || r.claimed || !r.rec.Done || string(r.rec.Body) != `{"id":"first"}` {
+				t.Fatalf("second claim: %+v claimed %v err %v; want the first answer", r.rec, r.claimed, r.err)
+			}
+		})
+	}
+}
+
+// TestIdempotencyWaitIsBounded: a claim that waits longer than its context
+// allows gives up with ErrConflict, and the first claim still owns the key.
+func TestIdempotencyWaitIsBounded(t *testing.T) {
+	e := storetest.Postgres(t) // SQLite's writer lock waits out its own busy timeout instead
+	ctx := context.Background()
+	k := store.IdempotencyKey{UserID: "E1", Operation: "RecordBackorder", Key: "bounded"}
+	first, err := e.BeginUnit(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Rollback()
+	if _, claimed, err := first.ClaimIdempotency(ctx, k, "h1", time.Hour); err != nil || !claimed {
+		t.Fatalf("first claim: %v %v", claimed, err)
+	}
+	u, err := e.BeginUnit(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Rollback()
+	wctx, cancel := context.WithCancel(ctx)
+	go func() {
+		waitForLockWait(t, e)
+		cancel()
+	}()
+	if _, claimed, err := u.ClaimIdempotency(wctx, k, "h1", time.Hour); claimed || !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("bounded claim: claimed %v err %v; want ErrConflict", claimed, err)
+	}
+}
+
+// waitForLockWait returns once some session waits for a lock held by a
+// session that writes this test schema's idempotency_keys (other tests may
+// share the database), polling until the test's deadline.
+func waitForLockWait(t *testing.T, db *store.DB) {
+	t.Helper()
+	deadline, ok := t.Deadline()
+	if !ok {
+		deadline = time.Now().Add(time.Minute)
+	}
+	for time.Now().Before(deadline) {
+		var n int
+		if err := db.SQLX().Get(&n, `SELECT COUNT(*) FROM pg_locks w
+			WHERE NOT w.granted AND EXISTS (
+				SELECT 1 FROM pg_locks h
+				WHERE h.pid = ANY(pg_blocking_pids(w.pid)) AND h.relation = 'idempotency_keys'::regclass)`); err != nil {
+			t.Error(err)
+			return
+		}
+		if n > 0 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Error("no session ever waited for a lock")
 }

@@ -179,8 +179,14 @@ func (s *DB) count() { s.statements.Add(1) }
 func (s *DB) q(query string) string { return s.db.Rebind(query) }
 
 // getContext, selectContext and execContext are the only ways queries leave
-// the store, so the statement counter is always right.
+// the store, so the statement counter is always right. Inside a Unit (the
+// context carries one) they run in its transaction.
 func (s *DB) getContext(ctx context.Context, dest any, query string, args ...any) error {
+	if u := s.unitFrom(ctx); u != nil {
+		u.mu.Lock()
+		defer u.mu.Unlock()
+		return (&txn{tx: u.tx, s: s}).getContext(ctx, dest, query, args...)
+	}
 	s.count()
 	err := s.db.GetContext(ctx, dest, s.q(query), args...)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -190,17 +196,48 @@ func (s *DB) getContext(ctx context.Context, dest any, query string, args ...any
 }
 
 func (s *DB) selectContext(ctx context.Context, dest any, query string, args ...any) error {
+	if u := s.unitFrom(ctx); u != nil {
+		u.mu.Lock()
+		defer u.mu.Unlock()
+		return (&txn{tx: u.tx, s: s}).selectContext(ctx, dest, query, args...)
+	}
 	s.count()
 	return s.db.SelectContext(ctx, dest, s.q(query), args...)
 }
 
 func (s *DB) execContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if u := s.unitFrom(ctx); u != nil {
+		u.mu.Lock()
+		defer u.mu.Unlock()
+		return (&txn{tx: u.tx, s: s}).execContext(ctx, query, args...)
+	}
 	s.count()
 	return s.db.ExecContext(ctx, s.q(query), args...)
 }
 
-// inTx runs fn in one transaction: everything or nothing is written.
+// inTx runs fn in one transaction: everything or nothing is written. Inside
+// a Unit, fn runs in a savepoint of the unit's transaction, so that a failed
+// fn undoes only its own statements (and PostgreSQL's transaction stays
+// usable) while a successful one commits with the unit. fn must use tx only.
 func (s *DB) inTx(ctx context.Context, fn func(tx *txn) error) error {
+	if u := s.unitFrom(ctx); u != nil {
+		u.mu.Lock()
+		defer u.mu.Unlock()
+		t := &txn{tx: u.tx, s: s}
+		if _, err := t.execContext(ctx, `SAVEPOINT store_write`); err != nil {
+			return fmt.Errorf("savepoint: %w", err)
+		}
+		if err := fn(t); err != nil {
+			if _, rerr := t.execContext(ctx, `ROLLBACK TO SAVEPOINT store_write`); rerr != nil {
+				return errors.Join(err, fmt.Errorf("roll back to savepoint: %w", rerr))
+			}
+			return err
+		}
+		if _, err := t.execContext(ctx, `RELEASE SAVEPOINT store_write`); err != nil {
+			return fmt.Errorf("release savepoint: %w", err)
+		}
+		return nil
+	}
 	s.count()
 	sqlTx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {

@@ -57,6 +57,24 @@ func SQLite(t testing.TB) *store.DB {
 // MIDDLETIER_TEST_POSTGRES_DSN and skips the test when it is not set.
 func Postgres(t testing.TB) *store.DB {
 	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, store.Options{DatabaseURL: PostgresURL(t), MaxOpenConns: 8})
+	if err != nil {
+		t.Fatalf("open postgres schema: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatalf("migrate postgres: %v", err)
+	}
+	return db
+}
+
+// PostgresURL creates an empty schema of its own in the database named by
+// MIDDLETIER_TEST_POSTGRES_DSN, drops it when the test ends, and returns a
+// database URL whose search_path is that schema (for a second process to
+// open); it skips the test when the variable is not set.
+func PostgresURL(t testing.TB) string {
+	t.Helper()
 	dsn := os.Getenv(PostgresEnv)
 	if dsn == "" {
 		t.Skipf("PostgreSQL tests skipped: %s is not set", PostgresEnv)
@@ -93,13 +111,5 @@ func Postgres(t testing.TB) *store.DB {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	db, err := store.Open(ctx, store.Options{DatabaseURL: u.String(), MaxOpenConns: 8})
-	if err != nil {
-		t.Fatalf("open postgres schema: %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatalf("migrate postgres: %v", err)
-	}
-	return db
+	return u.String()
 }
