@@ -228,6 +228,8 @@ func TestFacade(t *testing.T) {
 			t.Run("no nulls", func(t *testing.T) { testNoNulls(t, e) })
 			t.Run("partial results", func(t *testing.T) { testPartial(t, e) })
 			t.Run("writes", func(t *testing.T) { testWrites(t, e) })
+			t.Run("runtime inputs", func(t *testing.T) { testRuntimeInputs(t, e) })
+			t.Run("path values", func(t *testing.T) { testPathValues(t, e) })
 			t.Run("idempotency", func(t *testing.T) { testIdempotency(t, e) })
 			t.Run("concurrent retries", func(t *testing.T) { testConcurrentRetries(t, e) })
 		})
@@ -714,5 +716,149 @@ func testPartial(t *testing.T, e *env) {
 	w = down.do(t, get("/api/v1/news", "blake"))
 	if bb := decodeBody[errorBody](t, w); bb.Error.Code != "UPSTREAM_UNAVAILABLE" {
 		t.Errorf("ListNews with news down: %d %s, want UPSTREAM_UNAVAILABLE", w.Code, w.Body)
+	}
+}
+
+// testRuntimeInputs sends bodies and queries shaped the way the connector
+// runtime and flows send them (CONNECTOR.md §10): an empty optional field as
+// null or "", integers as 1.0, booleans as True/False.
+func testRuntimeInputs(t *testing.T, e *env) {
+	record := func(extra string) string {
+		return `{"storeId":"S001","sku":"SKU-00042","contactPreference":"EMAIL","newCustomer":{"name":"Flow Input","email":"flow@example.com","phone":""}` + extra + `}`
+	}
+	cases := []struct {
+		name     string
+		body     string
+		quantity float64
+		note     string
+	}{
+		{"null quantity takes the default", record(`,"quantity":null`), 1, ""},
+		{"blank quantity takes the default", record(`,"quantity":""`), 1, ""},
+		{"spaces quantity takes the default", record(`,"quantity":"  "`), 1, ""},
+		{"quantity as 1.0", record(`,"quantity":3.0`), 3, ""},
+		{"quantity as text 2.0", record(`,"quantity":"2.0"`), 2, ""},
+		{"null optional text", record(`,"note":null`), 1, ""},
+		{"blank optional text", record(`,"note":""`), 1, ""},
+		{"blank optional id", record(`,"customerId":"","note":"kept"`), 1, "kept"},
+		{"null optional id", record(`,"customerId":null`), 1, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			w := e.do(t, post("/api/v1/backorders", "avery", c.body))
+			if w.Code != http.StatusCreated {
+				t.Fatalf("status %d, want 201: %s", w.Code, w.Body)
+			}
+			b := decodeBody[map[string]any](t, w)
+			if b["quantity"] != c.quantity {
+				t.Errorf("quantity %v, want %v", b["quantity"], c.quantity)
+			}
+			if got, _ := b["note"].(string); got != c.note {
+				t.Errorf("note %q, want %q", got, c.note)
+			}
+		})
+	}
+
+	refused := []struct {
+		name, body, param string
+	}{
+		{"null required field", `{"storeId":"S001","sku":null,"contactPreference":"EMAIL","newCustomer":{"name":"X","email":"x@example.com"}}`, "sku"},
+		{"blank required enum", `{"storeId":"S001","sku":"SKU-00042","contactPreference":"","newCustomer":{"name":"X","email":"x@example.com"}}`, "contactPreference"},
+		{"null nested required", `{"storeId":"S001","sku":"SKU-00042","contactPreference":"EMAIL","newCustomer":{"name":null,"email":"a@b.c"}}`, "newCustomer.name"},
+	}
+	for _, c := range refused {
+		t.Run(c.name, func(t *testing.T) {
+			w := e.do(t, post("/api/v1/backorders", "avery", c.body))
+			b := decodeBody[errorBody](t, w)
+			if w.Code != http.StatusBadRequest || len(b.Error.Details) == 0 || b.Error.Details[0]["parameter"] != c.param {
+				t.Fatalf("got %d %s, want 400 naming %s", w.Code, w.Body, c.param)
+			}
+		})
+	}
+
+	// No shipped operation takes a boolean parameter yet; a probe operation
+	// binds events(includePast:) the way a future one would.
+	fsys := fstest.MapFS{"EventsProbe.graphql": {Data: []byte(`# method: GET
+# path: /probe/events
+# summary: Probe
+# description: Probe.
+# result: events
+# paged: {pageSize: first, cursor: after}
+# params:
+#   includePast: {in: query, summary: Include Past}
+#   first: {in: query, name: pageSize, summary: Page Size}
+#   after: {in: query, name: pageToken, summary: Page Token}
+query EventsProbe($includePast: Boolean = false, $first: Int = 20, $after: String) {
+  events(includePast: $includePast, first: $first, after: $after) {
+    nodes {
+      id
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+`)}}
+	ops, err := facade.Load(fsys, e.fac.Schema())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newEnv(t, e.db, ops...)
+	want := map[string]string{}
+	for _, v := range []string{"true", "false"} {
+		w := p.do(t, get("/api/v1/probe/events?pageSize=100&includePast="+v, "avery"))
+		if w.Code != http.StatusOK {
+			t.Fatalf("includePast=%s: %d %s", v, w.Code, w.Body)
+		}
+		want[v] = w.Body.String()
+	}
+	bools := []struct{ name, query, same string }{
+		{"True", "includePast=True&pageSize=100.0", "true"},
+		{"False", "includePast=False&pageSize=1e2", "false"},
+		{"upper case", "includePast=TRUE&pageSize=100", "true"},
+		{"blank is the default", "includePast=&pageSize=100", "false"},
+	}
+	for _, c := range bools {
+		t.Run(c.name, func(t *testing.T) {
+			w := p.do(t, get("/api/v1/probe/events?"+c.query, "avery"))
+			if w.Code != http.StatusOK || w.Body.String() != want[c.same] {
+				t.Fatalf("got %d %s, want the includePast=%s answer %s", w.Code, w.Body, c.same, want[c.same])
+			}
+		})
+	}
+	w := p.do(t, get("/api/v1/probe/events?includePast=yes", "avery"))
+	if b := decodeBody[errorBody](t, w); w.Code != http.StatusBadRequest || len(b.Error.Details) == 0 || b.Error.Details[0]["parameter"] != "includePast" {
+		t.Fatalf("includePast=yes: %d %s, want 400 naming includePast", w.Code, w.Body)
+	}
+}
+
+// testPathValues: the runtime escapes a path value once, so the operation
+// must see it decoded exactly once: %2534 is a literal %34, never a "4".
+func testPathValues(t *testing.T, e *env) {
+	cases := []struct {
+		name   string
+		req    req
+		status int
+		// inMessage is the value the operation saw, as its error names it.
+		inMessage string
+	}{
+		{"escaped percent in event id", post("/api/v1/events/EV00%2534/rsvp", "casey", `{"response":"GOING"}`), 404, "EV00%34"},
+		{"escaped percent in store id", get("/api/v1/stores/S00%2531/products/SKU-00001/availability", "devon"), 404, "S00%31"},
+		{"escaped percent, other store", get("/api/v1/stores/S00%2531/products/SKU-00001/availability", "avery"), 403, ""},
+		{"escaped slash in event id", post("/api/v1/events/EV%2F004/rsvp", "casey", `{"response":"GOING"}`), 404, "EV/004"},
+		{"escaped letter", get("/api/v1/stores/S00%31/products/SKU-00001/availability", "devon"), 200, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			w := e.do(t, c.req)
+			if w.Code != c.status {
+				t.Fatalf("status %d, want %d: %s", w.Code, c.status, w.Body)
+			}
+			if c.inMessage != "" {
+				if b := decodeBody[errorBody](t, w); !strings.Contains(b.Error.Message, c.inMessage) {
+					t.Errorf("message %q does not name %q", b.Error.Message, c.inMessage)
+				}
+			}
+		})
 	}
 }
