@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -65,39 +64,17 @@ func retryAfter(status int) int {
 	return 0
 }
 
-// maxErrorBody keeps error bodies readable in Power Apps' FirstError and
-// under 1 KB, as CONNECTOR.md asks.
-const maxErrorBody = 1024
-
 // answer is a response ready to write (and to store for idempotent replay).
 type answer struct {
 	status int
 	body   []byte
 }
 
-// errorAnswer builds {"error": {code, message, requestId, details}}.
+// errorAnswer builds the one error body of the service (gqlerr.Body:
+// message first, at most 200 characters, no long echo of client input,
+// under 1 KB) so that every /api/v1 answer follows one contract.
 func errorAnswer(status int, code, message, requestID string, details []map[string]string) answer {
-	message = cut(message, 300)
-	for _, d := range details {
-		for k, v := range d {
-			d[k] = cut(v, 160)
-		}
-	}
-	for {
-		e := map[string]any{"code": code, "message": message, "requestId": requestID}
-		if len(details) > 0 {
-			e["details"] = details
-		}
-		body := encode(map[string]any{"error": e})
-		if len(body) <= maxErrorBody {
-			return answer{status: status, body: body}
-		}
-		if len(details) > 0 {
-			details = details[:len(details)-1]
-			continue
-		}
-		message = cut(message, len(message)/2)
-	}
+	return answer{status: status, body: gqlerr.EncodeBody(code, message, requestID, details)}
 }
 
 // graphQLErrorAnswer answers with the first error's code; the rest become
@@ -135,16 +112,6 @@ func bindErrorAnswer(e *bindError, requestID string) answer {
 	return errorAnswer(status, code, e.Error(), requestID, details)
 }
 
-func cut(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "..."
-}
-
 // encode writes v as JSON without HTML escaping (bodies are read by apps,
 // not embedded in pages) and without a trailing newline, so that the ETag
 // is the hash of exactly what is sent.
@@ -154,7 +121,7 @@ func encode(v any) []byte {
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		// Every value here came from JSON or from this package.
-		return []byte(`{"error":{"code":"INTERNAL_SERVER_ERROR","message":"internal server error"}}`)
+		return gqlerr.EncodeBody(gqlerr.Internal, "internal server error", "", nil)
 	}
 	return bytes.TrimRight(b.Bytes(), "\n")
 }

@@ -223,6 +223,7 @@ func TestFacade(t *testing.T) {
 			t.Run("binding accepts", func(t *testing.T) { testBindingAccepts(t, e) })
 			t.Run("binding errors", func(t *testing.T) { testBindingErrors(t, e) })
 			t.Run("error mapping", func(t *testing.T) { testErrorMapping(t, e) })
+			t.Run("error contract", func(t *testing.T) { testErrorContract(t, e) })
 			t.Run("paging", func(t *testing.T) { testPaging(t, e) })
 			t.Run("etag", func(t *testing.T) { testETag(t, e) })
 			t.Run("no nulls", func(t *testing.T) { testNoNulls(t, e) })
@@ -858,6 +859,66 @@ func testPathValues(t *testing.T, e *env) {
 				if b := decodeBody[errorBody](t, w); !strings.Contains(b.Error.Message, c.inMessage) {
 					t.Errorf("message %q does not name %q", b.Error.Message, c.inMessage)
 				}
+			}
+		})
+	}
+}
+
+// checkErrorContract asserts the error body every /api/v1 answer shares
+// (CONNECTOR.md §10): message first in the bytes, at most 200 characters,
+// no long echo of client input, a code and a request id, under 1 KB, and
+// Retry-After on 429 and 503.
+func checkErrorContract(t *testing.T, w *httptest.ResponseRecorder) errorBody {
+	t.Helper()
+	if !bytes.HasPrefix(w.Body.Bytes(), []byte(`{"error":{"message":`)) {
+		t.Errorf("body does not start with the message: %.200s", w.Body)
+	}
+	if w.Body.Len() > 1024 {
+		t.Errorf("error body is %d bytes, want at most 1024", w.Body.Len())
+	}
+	b := decodeBody[errorBody](t, w)
+	if len(b.Error.Message) > 200 {
+		t.Errorf("message is %d bytes, want at most 200: %.300s", len(b.Error.Message), b.Error.Message)
+	}
+	if strings.Contains(w.Body.String(), strings.Repeat("x", 41)) {
+		t.Errorf("body echoes more than 40 characters of input: %.300s", w.Body)
+	}
+	if b.Error.Code == "" || b.Error.RequestID == "" {
+		t.Errorf("error body lacks code or requestId: %s", w.Body)
+	}
+	if (w.Code == http.StatusTooManyRequests || w.Code == http.StatusServiceUnavailable) && w.Header().Get("Retry-After") == "" {
+		t.Errorf("%d without Retry-After", w.Code)
+	}
+	return b
+}
+
+// testErrorContract sends 5,000-character values everywhere a message may
+// echo them; every layer (binding, resolvers, the facade's and the server's
+// routers) must answer with the same short body.
+func testErrorContract(t *testing.T, e *env) {
+	long := strings.Repeat("x", 5000)
+	cases := []struct {
+		name   string
+		req    req
+		status int
+		code   string
+	}{
+		{"long store id", get("/api/v1/stores/"+long+"/products/SKU-00001/availability", "devon"), 404, "NOT_FOUND"},
+		{"long event id", post("/api/v1/events/"+long+"/rsvp", "casey", `{"response":"GOING"}`), 404, "NOT_FOUND"},
+		{"long query value", get("/api/v1/stores/S001/backorders?status="+long, "blake"), 400, "BAD_USER_INPUT"},
+		{"long body property", post("/api/v1/backorders", "avery", `{"`+long+`":1}`), 400, "BAD_USER_INPUT"},
+		{"long body value", post("/api/v1/backorders", "avery", `{"storeId":"S001","sku":"SKU-00001","contactPreference":"`+long+`"}`), 400, "BAD_USER_INPUT"},
+		{"long page token", get("/api/v1/stores?pageToken="+long, "devon"), 400, "BAD_USER_INPUT"},
+		{"no operation at a long path", get("/api/v1/"+long, "avery"), 404, "NOT_FOUND"},
+		{"no route at a long path", get("/"+long, "avery"), 404, "NOT_FOUND"},
+		{"wrong method", req{method: http.MethodDelete, target: "/api/v1/stores", user: "devon"}, 405, "METHOD_NOT_ALLOWED"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			w := e.do(t, c.req)
+			b := checkErrorContract(t, w)
+			if w.Code != c.status || b.Error.Code != c.code {
+				t.Fatalf("got %d %s, want %d %s: %.300s", w.Code, b.Error.Code, c.status, c.code, w.Body)
 			}
 		})
 	}

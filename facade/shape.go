@@ -100,7 +100,7 @@ func (op *Operation) shape(resp *graphql.Response, r *http.Request, publicURL, r
 }
 
 func warning(e *gqlerror.Error) map[string]string {
-	w := map[string]string{"code": codeOf(e), "message": cut(e.Message, 300)}
+	w := map[string]string{"code": codeOf(e), "message": gqlerr.SafeMessage(e.Message)}
 	if len(e.Path) > 0 {
 		w["path"] = e.Path.String()
 	}

@@ -100,7 +100,10 @@ func Presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			cause = src.Err
 		}
 		if code, msg, ok := Classify(cause); ok {
-			gerr.Message = msg
+			// Messages name what the client sent; a 5,000-character id must
+			// not come back whole (the REST facade shows this message to app
+			// users, /graphql clients log it).
+			gerr.Message = SafeMessage(msg)
 			if gerr.Extensions == nil {
 				gerr.Extensions = map[string]any{}
 			}
