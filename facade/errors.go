@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/middletier/middletier/internal/gqlerr"
@@ -79,10 +80,17 @@ func errorAnswer(status int, code, message, requestID string, details []map[stri
 
 // graphQLErrorAnswer answers with the first error's code; the rest become
 // details. Messages come from the error presenter, so internals are masked.
-func graphQLErrorAnswer(errs gqlerror.List, requestID string) answer {
+// An error about an argument that a REST parameter feeds (a refused cursor)
+// names that parameter, as a binding error does.
+func (op *Operation) graphQLErrorAnswer(errs gqlerror.List, requestID string) answer {
 	first := errs[0]
 	code := codeOf(first)
+	message := first.Message
 	var details []map[string]string
+	if p, ok := op.paramFor(first); ok {
+		details = append(details, map[string]string{"parameter": p.Name, "in": p.In, "reason": first.Message})
+		message = p.Name + ": " + first.Message
+	}
 	for _, e := range errs[1:min(len(errs), 4)] {
 		d := map[string]string{"code": codeOf(e), "message": e.Message}
 		if len(e.Path) > 0 {
@@ -90,7 +98,67 @@ func graphQLErrorAnswer(errs gqlerror.List, requestID string) answer {
 		}
 		details = append(details, d)
 	}
-	return errorAnswer(StatusFor(code), code, first.Message, requestID, details)
+	return errorAnswer(StatusFor(code), code, message, requestID, details)
+}
+
+// paramFor finds the REST parameter behind an error the presenter tagged
+// with the field argument it is about (extensions.argument): the argument
+// of the field at e's path, when a variable bound to a parameter feeds it.
+func (op *Operation) paramFor(e *gqlerror.Error) (Param, bool) {
+	arg, _ := e.Extensions["argument"].(string)
+	if arg == "" || op.Op == nil {
+		return Param{}, false
+	}
+	var field *ast.Field
+	set := op.Op.SelectionSet
+	for _, step := range e.Path {
+		name, ok := step.(ast.PathName)
+		if !ok {
+			continue // list indices do not change the selection
+		}
+		if field = fieldAt(set, string(name)); field == nil {
+			return Param{}, false
+		}
+		set = field.SelectionSet
+	}
+	if field == nil {
+		return Param{}, false
+	}
+	a := field.Arguments.ForName(arg)
+	if a == nil || a.Value == nil || a.Value.Kind != ast.Variable {
+		return Param{}, false
+	}
+	for _, p := range op.Params {
+		if p.Variable == a.Value.Raw && p.Field == "" {
+			return p, true
+		}
+	}
+	return Param{}, false
+}
+
+// fieldAt is the field answered under key (its alias or name) in set,
+// looking through fragments.
+func fieldAt(set ast.SelectionSet, key string) *ast.Field {
+	for _, s := range set {
+		var inner ast.SelectionSet
+		switch s := s.(type) {
+		case *ast.Field:
+			if s.Alias == key || (s.Alias == "" && s.Name == key) {
+				return s
+			}
+			continue
+		case *ast.InlineFragment:
+			inner = s.SelectionSet
+		case *ast.FragmentSpread:
+			if s.Definition != nil {
+				inner = s.Definition.SelectionSet
+			}
+		}
+		if f := fieldAt(inner, key); f != nil {
+			return f
+		}
+	}
+	return nil
 }
 
 func codeOf(e *gqlerror.Error) string {

@@ -224,6 +224,7 @@ func TestFacade(t *testing.T) {
 			t.Run("binding errors", func(t *testing.T) { testBindingErrors(t, e) })
 			t.Run("error mapping", func(t *testing.T) { testErrorMapping(t, e) })
 			t.Run("error contract", func(t *testing.T) { testErrorContract(t, e) })
+			t.Run("page tokens", func(t *testing.T) { testPageTokens(t, e) })
 			t.Run("paging", func(t *testing.T) { testPaging(t, e) })
 			t.Run("etag", func(t *testing.T) { testETag(t, e) })
 			t.Run("no nulls", func(t *testing.T) { testNoNulls(t, e) })
@@ -919,6 +920,34 @@ func testErrorContract(t *testing.T, e *env) {
 			b := checkErrorContract(t, w)
 			if w.Code != c.status || b.Error.Code != c.code {
 				t.Fatalf("got %d %s, want %d %s: %.300s", w.Code, b.Error.Code, c.status, c.code, w.Body)
+			}
+		})
+	}
+}
+
+// testPageTokens: a page token the client made up is its own mistake
+// whichever source refuses it (the store's cursors, the news service's):
+// 400 BAD_USER_INPUT naming pageToken, never a 5xx that flows retry.
+func testPageTokens(t *testing.T, e *env) {
+	cases := []struct {
+		name, target, user string
+	}{
+		{"ListStores", "/api/v1/stores?pageToken=garbage", "devon"},
+		{"SearchProducts", "/api/v1/products?search=lamp&pageToken=garbage", "avery"},
+		{"FindCustomers", "/api/v1/customers?search=an&pageToken=garbage", "avery"},
+		{"ListStoreBackorders", "/api/v1/stores/S001/backorders?pageToken=garbage", "blake"},
+		{"ListNews", "/api/v1/news?pageToken=garbage", "avery"},
+		{"ListNews, cursor-shaped", "/api/v1/news?pageToken=Y3Vyc29yLTk5OTk", "avery"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			w := e.do(t, get(c.target, c.user))
+			b := checkErrorContract(t, w)
+			if w.Code != http.StatusBadRequest || b.Error.Code != "BAD_USER_INPUT" {
+				t.Fatalf("got %d %s, want 400 BAD_USER_INPUT: %s", w.Code, b.Error.Code, w.Body)
+			}
+			if len(b.Error.Details) == 0 || b.Error.Details[0]["parameter"] != "pageToken" || !strings.HasPrefix(b.Error.Message, "pageToken") {
+				t.Errorf("error does not name pageToken: %s", w.Body)
 			}
 		})
 	}

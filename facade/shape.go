@@ -57,7 +57,7 @@ func (op *Operation) shape(resp *graphql.Response, r *http.Request, publicURL, r
 	errs := resp.Errors
 	switch {
 	case value == nil && len(errs) > 0, len(errs) > 0 && !op.Partial:
-		out.answer = graphQLErrorAnswer(errs, requestID)
+		out.answer = op.graphQLErrorAnswer(errs, requestID)
 		return out
 	case value == nil:
 		// A nullable lookup (product(sku:)) found nothing.
