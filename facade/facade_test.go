@@ -229,6 +229,7 @@ func TestFacade(t *testing.T) {
 			t.Run("etag", func(t *testing.T) { testETag(t, e) })
 			t.Run("no nulls", func(t *testing.T) { testNoNulls(t, e) })
 			t.Run("partial results", func(t *testing.T) { testPartial(t, e) })
+			t.Run("degrade", func(t *testing.T) { testDegrade(t, e) })
 			t.Run("writes", func(t *testing.T) { testWrites(t, e) })
 			t.Run("runtime inputs", func(t *testing.T) { testRuntimeInputs(t, e) })
 			t.Run("path values", func(t *testing.T) { testPathValues(t, e) })
@@ -951,4 +952,72 @@ func testPageTokens(t *testing.T, e *env) {
 			}
 		})
 	}
+}
+
+// testDegrade: with one upstream down, every operation that reads it only
+// for part of its answer answers 200 with the rest and a warning naming the
+// missing part; an operation whose answer IS that upstream's answers 503
+// with Retry-After.
+func testDegrade(t *testing.T, e *env) {
+	down := map[string]*env{
+		"supply": newEnvWith(t, e.db, cachedtest.Start(t, cachedtest.Options{SupplyURL: upstreamtest.RefusedURL(t)})),
+		"hr":     newEnvWith(t, e.db, cachedtest.Start(t, cachedtest.Options{HRURL: upstreamtest.RefusedURL(t)})),
+		"news":   newEnvWith(t, e.db, cachedtest.Start(t, cachedtest.Options{NewsURL: upstreamtest.RefusedURL(t)})),
+	}
+	type warning struct{ Code, Message, Path string }
+	type body struct {
+		Value    []map[string]any
+		OnHand   *int
+		Profile  map[string]any
+		Warnings []warning
+	}
+	cases := []struct {
+		name, down string
+		req        req
+		// rest says the main data is there.
+		rest func(body) bool
+		// warnPath is the one warning's path.
+		warnPath string
+	}{
+		{"ListStoreBackorders, supply down", "supply", get("/api/v1/stores/S001/backorders?status=OPEN&pageSize=5", "blake"),
+			func(b body) bool { return len(b.Value) == 5 && b.Value[0]["customer"] != nil }, "value.nextRestock"},
+		{"GetProductAvailability, supply down", "supply", get("/api/v1/stores/S001/products/SKU-00042/availability", "avery"),
+			func(b body) bool { return b.OnHand != nil }, "nextRestock"},
+		{"GetMyHome, HR down", "hr", get("/api/v1/me/home", "avery"),
+			func(b body) bool { return b.Profile["login"] == "avery" && b.Profile["leaveBalance"] == nil }, "profile.leaveBalance"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			w := down[c.down].do(t, c.req)
+			if w.Code != http.StatusOK {
+				t.Fatalf("status %d, want 200: %.500s", w.Code, w.Body)
+			}
+			b := decodeBody[body](t, w)
+			if !c.rest(b) {
+				t.Errorf("the rest of the answer is missing: %.500s", w.Body)
+			}
+			if len(b.Warnings) != 1 || b.Warnings[0].Code != "UPSTREAM_UNAVAILABLE" || b.Warnings[0].Path != c.warnPath || b.Warnings[0].Message == "" {
+				t.Errorf("warnings %+v, want one UPSTREAM_UNAVAILABLE at %s", b.Warnings, c.warnPath)
+			}
+		})
+	}
+	t.Run("GetMyHome, supply down", func(t *testing.T) {
+		w := down["supply"].do(t, get("/api/v1/me/home", "blake"))
+		if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"path":"profile.store.openBackorders.nodes.nextRestock"`) {
+			t.Fatalf("got %d %.500s, want 200 with a nextRestock warning", w.Code, w.Body)
+		}
+	})
+	t.Run("ListNews, news down", func(t *testing.T) {
+		w := down["news"].do(t, get("/api/v1/news", "avery"))
+		b := checkErrorContract(t, w)
+		if w.Code != http.StatusServiceUnavailable || b.Error.Code != "UPSTREAM_UNAVAILABLE" || w.Header().Get("Retry-After") == "" {
+			t.Fatalf("got %d %s Retry-After %q, want 503 UPSTREAM_UNAVAILABLE with Retry-After", w.Code, w.Body, w.Header().Get("Retry-After"))
+		}
+	})
+	t.Run("nothing down, no warnings", func(t *testing.T) {
+		w := e.do(t, get("/api/v1/stores/S001/backorders?pageSize=5", "blake"))
+		if w.Code != http.StatusOK || strings.Contains(w.Body.String(), "warnings") {
+			t.Fatalf("got %d %.300s, want 200 without warnings", w.Code, w.Body)
+		}
+	})
 }
