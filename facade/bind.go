@@ -86,9 +86,18 @@ func (op *Operation) bind(r *http.Request, schema *ast.Schema) (bound, *bindErro
 		switch p.In {
 		case "path":
 			raw = chi.URLParam(r, p.Name)
-			// chi matches the escaped path when there is one; values are
-			// escaped once by the runtime (x-ms-url-encoding: single).
-			if u, err := url.PathUnescape(raw); err == nil {
+			// The runtime escapes path values once (x-ms-url-encoding:
+			// single), and they must reach the operation decoded exactly
+			// once. chi routes on r.URL.RawPath when it is set (an escaping
+			// net/url would not produce, such as %2F) and on the already
+			// decoded r.URL.Path otherwise (EV00%2534 arrives as EV00%34), so
+			// only the first kind still needs decoding here: decoding both
+			// would turn EV00%2534 into EV004.
+			if r.URL.RawPath != "" {
+				u, err := url.PathUnescape(raw)
+				if err != nil {
+					return b, &bindError{Param: p.Name, In: p.In, Reason: "is not a validly escaped path value"}
+				}
 				raw = u
 			}
 			given = raw != ""
@@ -272,8 +281,9 @@ func wholeNumber(s string) (int64, bool) {
 
 // coerceJSON converts one decoded JSON body value to typ. omit=true means
 // "not given": a null or, for non-text scalars, "" in a nullable place (flows
-// send both for properties the maker left empty). skip lists input fields
-// that parameters fill (only at the top level).
+// send both for properties the maker left empty; input object properties,
+// text ones included, are dropped before they get here by notGiven). skip
+// lists input fields that parameters fill (only at the top level).
 func coerceJSON(typ *ast.Type, v any, at string, schema *ast.Schema, skip []string) (out any, omit bool, berr *bindError) {
 	bad := func(reason string) *bindError {
 		name := at
@@ -336,6 +346,14 @@ func coerceJSON(typ *ast.Type, v any, at string, schema *ast.Schema, skip []stri
 			fd := def.Fields.ForName(k)
 			if fd == nil {
 				return nil, false, &bindError{Param: prefix, In: "body", Reason: "is not a property of " + def.Name}
+			}
+			if notGiven(fv) && (!fd.Type.NonNull || fd.DefaultValue != nil) {
+				// Flows map a field the maker left empty to null or "": for
+				// an optional property (nullable, or with a default such as
+				// quantity = 1) that means "not given", so the default
+				// applies, exactly as if the property were left out. A
+				// required property stays required (checked below).
+				continue
 			}
 			c, omit, err := coerceJSON(fd.Type, fv, prefix, schema, nil)
 			if err != nil {
@@ -413,6 +431,16 @@ func coerceJSON(typ *ast.Type, v any, at string, schema *ast.Schema, skip []stri
 		}
 	}
 	return nil, false, bad(fmt.Sprintf("expected %s, got %s", expected(typ, schema), describe(v)))
+}
+
+// notGiven reports a body value a flow sends for an empty field: null, or a
+// string of only spaces.
+func notGiven(v any) bool {
+	if v == nil {
+		return true
+	}
+	s, ok := v.(string)
+	return ok && strings.TrimSpace(s) == ""
 }
 
 // expected describes what a value of typ looks like, for error messages.

@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/middletier/middletier/internal/gqlerr"
@@ -65,47 +65,32 @@ func retryAfter(status int) int {
 	return 0
 }
 
-// maxErrorBody keeps error bodies readable in Power Apps' FirstError and
-// under 1 KB, as CONNECTOR.md asks.
-const maxErrorBody = 1024
-
 // answer is a response ready to write (and to store for idempotent replay).
 type answer struct {
 	status int
 	body   []byte
 }
 
-// errorAnswer builds {"error": {code, message, requestId, details}}.
+// errorAnswer builds the one error body of the service (gqlerr.Body:
+// message first, at most 200 characters, no long echo of client input,
+// under 1 KB) so that every /api/v1 answer follows one contract.
 func errorAnswer(status int, code, message, requestID string, details []map[string]string) answer {
-	message = cut(message, 300)
-	for _, d := range details {
-		for k, v := range d {
-			d[k] = cut(v, 160)
-		}
-	}
-	for {
-		e := map[string]any{"code": code, "message": message, "requestId": requestID}
-		if len(details) > 0 {
-			e["details"] = details
-		}
-		body := encode(map[string]any{"error": e})
-		if len(body) <= maxErrorBody {
-			return answer{status: status, body: body}
-		}
-		if len(details) > 0 {
-			details = details[:len(details)-1]
-			continue
-		}
-		message = cut(message, len(message)/2)
-	}
+	return answer{status: status, body: gqlerr.EncodeBody(code, message, requestID, details)}
 }
 
 // graphQLErrorAnswer answers with the first error's code; the rest become
 // details. Messages come from the error presenter, so internals are masked.
-func graphQLErrorAnswer(errs gqlerror.List, requestID string) answer {
+// An error about an argument that a REST parameter feeds (a refused cursor)
+// names that parameter, as a binding error does.
+func (op *Operation) graphQLErrorAnswer(errs gqlerror.List, requestID string) answer {
 	first := errs[0]
 	code := codeOf(first)
+	message := first.Message
 	var details []map[string]string
+	if p, ok := op.paramFor(first); ok {
+		details = append(details, map[string]string{"parameter": p.Name, "in": p.In, "reason": first.Message})
+		message = p.Name + ": " + first.Message
+	}
 	for _, e := range errs[1:min(len(errs), 4)] {
 		d := map[string]string{"code": codeOf(e), "message": e.Message}
 		if len(e.Path) > 0 {
@@ -113,7 +98,67 @@ func graphQLErrorAnswer(errs gqlerror.List, requestID string) answer {
 		}
 		details = append(details, d)
 	}
-	return errorAnswer(StatusFor(code), code, first.Message, requestID, details)
+	return errorAnswer(StatusFor(code), code, message, requestID, details)
+}
+
+// paramFor finds the REST parameter behind an error the presenter tagged
+// with the field argument it is about (extensions.argument): the argument
+// of the field at e's path, when a variable bound to a parameter feeds it.
+func (op *Operation) paramFor(e *gqlerror.Error) (Param, bool) {
+	arg, _ := e.Extensions["argument"].(string)
+	if arg == "" || op.Op == nil {
+		return Param{}, false
+	}
+	var field *ast.Field
+	set := op.Op.SelectionSet
+	for _, step := range e.Path {
+		name, ok := step.(ast.PathName)
+		if !ok {
+			continue // list indices do not change the selection
+		}
+		if field = fieldAt(set, string(name)); field == nil {
+			return Param{}, false
+		}
+		set = field.SelectionSet
+	}
+	if field == nil {
+		return Param{}, false
+	}
+	a := field.Arguments.ForName(arg)
+	if a == nil || a.Value == nil || a.Value.Kind != ast.Variable {
+		return Param{}, false
+	}
+	for _, p := range op.Params {
+		if p.Variable == a.Value.Raw && p.Field == "" {
+			return p, true
+		}
+	}
+	return Param{}, false
+}
+
+// fieldAt is the field answered under key (its alias or name) in set,
+// looking through fragments.
+func fieldAt(set ast.SelectionSet, key string) *ast.Field {
+	for _, s := range set {
+		var inner ast.SelectionSet
+		switch s := s.(type) {
+		case *ast.Field:
+			if s.Alias == key || (s.Alias == "" && s.Name == key) {
+				return s
+			}
+			continue
+		case *ast.InlineFragment:
+			inner = s.SelectionSet
+		case *ast.FragmentSpread:
+			if s.Definition != nil {
+				inner = s.Definition.SelectionSet
+			}
+		}
+		if f := fieldAt(inner, key); f != nil {
+			return f
+		}
+	}
+	return nil
 }
 
 func codeOf(e *gqlerror.Error) string {
@@ -135,16 +180,6 @@ func bindErrorAnswer(e *bindError, requestID string) answer {
 	return errorAnswer(status, code, e.Error(), requestID, details)
 }
 
-func cut(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "..."
-}
-
 // encode writes v as JSON without HTML escaping (bodies are read by apps,
 // not embedded in pages) and without a trailing newline, so that the ETag
 // is the hash of exactly what is sent.
@@ -154,7 +189,7 @@ func encode(v any) []byte {
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		// Every value here came from JSON or from this package.
-		return []byte(`{"error":{"code":"INTERNAL_SERVER_ERROR","message":"internal server error"}}`)
+		return gqlerr.EncodeBody(gqlerr.Internal, "internal server error", "", nil)
 	}
 	return bytes.TrimRight(b.Bytes(), "\n")
 }

@@ -231,11 +231,16 @@ func TestFacade(t *testing.T) {
 			t.Run("binding accepts", func(t *testing.T) { testBindingAccepts(t, e) })
 			t.Run("binding errors", func(t *testing.T) { testBindingErrors(t, e) })
 			t.Run("error mapping", func(t *testing.T) { testErrorMapping(t, e) })
+			t.Run("error contract", func(t *testing.T) { testErrorContract(t, e) })
+			t.Run("page tokens", func(t *testing.T) { testPageTokens(t, e) })
 			t.Run("paging", func(t *testing.T) { testPaging(t, e) })
 			t.Run("etag", func(t *testing.T) { testETag(t, e) })
 			t.Run("no nulls", func(t *testing.T) { testNoNulls(t, e) })
 			t.Run("partial results", func(t *testing.T) { testPartial(t, e) })
+			t.Run("degrade", func(t *testing.T) { testDegrade(t, e) })
 			t.Run("writes", func(t *testing.T) { testWrites(t, e) })
+			t.Run("runtime inputs", func(t *testing.T) { testRuntimeInputs(t, e) })
+			t.Run("path values", func(t *testing.T) { testPathValues(t, e) })
 			t.Run("idempotency", func(t *testing.T) { testIdempotency(t, e) })
 			t.Run("concurrent retries", func(t *testing.T) { testConcurrentRetries(t, e) })
 		})
@@ -723,4 +728,304 @@ func testPartial(t *testing.T, e *env) {
 	if bb := decodeBody[errorBody](t, w); bb.Error.Code != "UPSTREAM_UNAVAILABLE" {
 		t.Errorf("ListNews with news down: %d %s, want UPSTREAM_UNAVAILABLE", w.Code, w.Body)
 	}
+}
+
+// testRuntimeInputs sends bodies and queries shaped the way the connector
+// runtime and flows send them (CONNECTOR.md §10): an empty optional field as
+// null or "", integers as 1.0, booleans as True/False.
+func testRuntimeInputs(t *testing.T, e *env) {
+	record := func(extra string) string {
+		return `{"storeId":"S001","sku":"SKU-00042","contactPreference":"EMAIL","newCustomer":{"name":"Flow Input","email":"flow@example.com","phone":""}` + extra + `}`
+	}
+	cases := []struct {
+		name     string
+		body     string
+		quantity float64
+		note     string
+	}{
+		{"null quantity takes the default", record(`,"quantity":null`), 1, ""},
+		{"blank quantity takes the default", record(`,"quantity":""`), 1, ""},
+		{"spaces quantity takes the default", record(`,"quantity":"  "`), 1, ""},
+		{"quantity as 1.0", record(`,"quantity":3.0`), 3, ""},
+		{"quantity as text 2.0", record(`,"quantity":"2.0"`), 2, ""},
+		{"null optional text", record(`,"note":null`), 1, ""},
+		{"blank optional text", record(`,"note":""`), 1, ""},
+		{"blank optional id", record(`,"customerId":"","note":"kept"`), 1, "kept"},
+		{"null optional id", record(`,"customerId":null`), 1, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			w := e.do(t, post("/api/v1/backorders", "avery", c.body))
+			if w.Code != http.StatusCreated {
+				t.Fatalf("status %d, want 201: %s", w.Code, w.Body)
+			}
+			b := decodeBody[map[string]any](t, w)
+			if b["quantity"] != c.quantity {
+				t.Errorf("quantity %v, want %v", b["quantity"], c.quantity)
+			}
+			if got, _ := b["note"].(string); got != c.note {
+				t.Errorf("note %q, want %q", got, c.note)
+			}
+		})
+	}
+
+	refused := []struct {
+		name, body, param string
+	}{
+		{"null required field", `{"storeId":"S001","sku":null,"contactPreference":"EMAIL","newCustomer":{"name":"X","email":"x@example.com"}}`, "sku"},
+		{"blank required enum", `{"storeId":"S001","sku":"SKU-00042","contactPreference":"","newCustomer":{"name":"X","email":"x@example.com"}}`, "contactPreference"},
+		{"null nested required", `{"storeId":"S001","sku":"SKU-00042","contactPreference":"EMAIL","newCustomer":{"name":null,"email":"a@b.c"}}`, "newCustomer.name"},
+	}
+	for _, c := range refused {
+		t.Run(c.name, func(t *testing.T) {
+			w := e.do(t, post("/api/v1/backorders", "avery", c.body))
+			b := decodeBody[errorBody](t, w)
+			if w.Code != http.StatusBadRequest || len(b.Error.Details) == 0 || b.Error.Details[0]["parameter"] != c.param {
+				t.Fatalf("got %d %s, want 400 naming %s", w.Code, w.Body, c.param)
+			}
+		})
+	}
+
+	// No shipped operation takes a boolean parameter yet; a probe operation
+	// binds events(includePast:) the way a future one would.
+	fsys := fstest.MapFS{"EventsProbe.graphql": {Data: []byte(`# method: GET
+# path: /probe/events
+# summary: Probe
+# description: Probe.
+# result: events
+# paged: {pageSize: first, cursor: after}
+# params:
+#   includePast: {in: query, summary: Include Past}
+#   first: {in: query, name: pageSize, summary: Page Size}
+#   after: {in: query, name: pageToken, summary: Page Token}
+query EventsProbe($includePast: Boolean = false, $first: Int = 20, $after: String) {
+  events(includePast: $includePast, first: $first, after: $after) {
+    nodes {
+      id
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+`)}}
+	ops, err := facade.Load(fsys, e.fac.Schema())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newEnv(t, e.db, ops...)
+	want := map[string]string{}
+	for _, v := range []string{"true", "false"} {
+		w := p.do(t, get("/api/v1/probe/events?pageSize=100&includePast="+v, "avery"))
+		if w.Code != http.StatusOK {
+			t.Fatalf("includePast=%s: %d %s", v, w.Code, w.Body)
+		}
+		want[v] = w.Body.String()
+	}
+	bools := []struct{ name, query, same string }{
+		{"True", "includePast=True&pageSize=100.0", "true"},
+		{"False", "includePast=False&pageSize=1e2", "false"},
+		{"upper case", "includePast=TRUE&pageSize=100", "true"},
+		{"blank is the default", "includePast=&pageSize=100", "false"},
+	}
+	for _, c := range bools {
+		t.Run(c.name, func(t *testing.T) {
+			w := p.do(t, get("/api/v1/probe/events?"+c.query, "avery"))
+			if w.Code != http.StatusOK || w.Body.String() != want[c.same] {
+				t.Fatalf("got %d %s, want the includePast=%s answer %s", w.Code, w.Body, c.same, want[c.same])
+			}
+		})
+	}
+	w := p.do(t, get("/api/v1/probe/events?includePast=yes", "avery"))
+	if b := decodeBody[errorBody](t, w); w.Code != http.StatusBadRequest || len(b.Error.Details) == 0 || b.Error.Details[0]["parameter"] != "includePast" {
+		t.Fatalf("includePast=yes: %d %s, want 400 naming includePast", w.Code, w.Body)
+	}
+}
+
+// testPathValues: the runtime escapes a path value once, so the operation
+// must see it decoded exactly once: %2534 is a literal %34, never a "4".
+func testPathValues(t *testing.T, e *env) {
+	cases := []struct {
+		name   string
+		req    req
+		status int
+		// inMessage is the value the operation saw, as its error names it.
+		inMessage string
+	}{
+		{"escaped percent in event id", post("/api/v1/events/EV00%2534/rsvp", "casey", `{"response":"GOING"}`), 404, "EV00%34"},
+		{"escaped percent in store id", get("/api/v1/stores/S00%2531/products/SKU-00001/availability", "devon"), 404, "S00%31"},
+		{"escaped percent, other store", get("/api/v1/stores/S00%2531/products/SKU-00001/availability", "avery"), 403, ""},
+		{"escaped slash in event id", post("/api/v1/events/EV%2F004/rsvp", "casey", `{"response":"GOING"}`), 404, "EV/004"},
+		{"escaped letter", get("/api/v1/stores/S00%31/products/SKU-00001/availability", "devon"), 200, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			w := e.do(t, c.req)
+			if w.Code != c.status {
+				t.Fatalf("status %d, want %d: %s", w.Code, c.status, w.Body)
+			}
+			if c.inMessage != "" {
+				if b := decodeBody[errorBody](t, w); !strings.Contains(b.Error.Message, c.inMessage) {
+					t.Errorf("message %q does not name %q", b.Error.Message, c.inMessage)
+				}
+			}
+		})
+	}
+}
+
+// checkErrorContract asserts the error body every /api/v1 answer shares
+// (CONNECTOR.md §10): message first in the bytes, at most 200 characters,
+// no long echo of client input, a code and a request id, under 1 KB, and
+// Retry-After on 429 and 503.
+func checkErrorContract(t *testing.T, w *httptest.ResponseRecorder) errorBody {
+	t.Helper()
+	if !bytes.HasPrefix(w.Body.Bytes(), []byte(`{"error":{"message":`)) {
+		t.Errorf("body does not start with the message: %.200s", w.Body)
+	}
+	if w.Body.Len() > 1024 {
+		t.Errorf("error body is %d bytes, want at most 1024", w.Body.Len())
+	}
+	b := decodeBody[errorBody](t, w)
+	if len(b.Error.Message) > 200 {
+		t.Errorf("message is %d bytes, want at most 200: %.300s", len(b.Error.Message), b.Error.Message)
+	}
+	if strings.Contains(w.Body.String(), strings.Repeat("x", 41)) {
+		t.Errorf("body echoes more than 40 characters of input: %.300s", w.Body)
+	}
+	if b.Error.Code == "" || b.Error.RequestID == "" {
+		t.Errorf("error body lacks code or requestId: %s", w.Body)
+	}
+	if (w.Code == http.StatusTooManyRequests || w.Code == http.StatusServiceUnavailable) && w.Header().Get("Retry-After") == "" {
+		t.Errorf("%d without Retry-After", w.Code)
+	}
+	return b
+}
+
+// testErrorContract sends 5,000-character values everywhere a message may
+// echo them; every layer (binding, resolvers, the facade's and the server's
+// routers) must answer with the same short body.
+func testErrorContract(t *testing.T, e *env) {
+	long := strings.Repeat("x", 5000)
+	cases := []struct {
+		name   string
+		req    req
+		status int
+		code   string
+	}{
+		{"long store id", get("/api/v1/stores/"+long+"/products/SKU-00001/availability", "devon"), 404, "NOT_FOUND"},
+		{"long event id", post("/api/v1/events/"+long+"/rsvp", "casey", `{"response":"GOING"}`), 404, "NOT_FOUND"},
+		{"long query value", get("/api/v1/stores/S001/backorders?status="+long, "blake"), 400, "BAD_USER_INPUT"},
+		{"long body property", post("/api/v1/backorders", "avery", `{"`+long+`":1}`), 400, "BAD_USER_INPUT"},
+		{"long body value", post("/api/v1/backorders", "avery", `{"storeId":"S001","sku":"SKU-00001","contactPreference":"`+long+`"}`), 400, "BAD_USER_INPUT"},
+		{"long page token", get("/api/v1/stores?pageToken="+long, "devon"), 400, "BAD_USER_INPUT"},
+		{"no operation at a long path", get("/api/v1/"+long, "avery"), 404, "NOT_FOUND"},
+		{"no route at a long path", get("/"+long, "avery"), 404, "NOT_FOUND"},
+		{"wrong method", req{method: http.MethodDelete, target: "/api/v1/stores", user: "devon"}, 405, "METHOD_NOT_ALLOWED"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			w := e.do(t, c.req)
+			b := checkErrorContract(t, w)
+			if w.Code != c.status || b.Error.Code != c.code {
+				t.Fatalf("got %d %s, want %d %s: %.300s", w.Code, b.Error.Code, c.status, c.code, w.Body)
+			}
+		})
+	}
+}
+
+// testPageTokens: a page token the client made up is its own mistake
+// whichever source refuses it (the store's cursors, the news service's):
+// 400 BAD_USER_INPUT naming pageToken, never a 5xx that flows retry.
+func testPageTokens(t *testing.T, e *env) {
+	cases := []struct {
+		name, target, user string
+	}{
+		{"ListStores", "/api/v1/stores?pageToken=garbage", "devon"},
+		{"SearchProducts", "/api/v1/products?search=lamp&pageToken=garbage", "avery"},
+		{"FindCustomers", "/api/v1/customers?search=an&pageToken=garbage", "avery"},
+		{"ListStoreBackorders", "/api/v1/stores/S001/backorders?pageToken=garbage", "blake"},
+		{"ListNews", "/api/v1/news?pageToken=garbage", "avery"},
+		{"ListNews, cursor-shaped", "/api/v1/news?pageToken=Y3Vyc29yLTk5OTk", "avery"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			w := e.do(t, get(c.target, c.user))
+			b := checkErrorContract(t, w)
+			if w.Code != http.StatusBadRequest || b.Error.Code != "BAD_USER_INPUT" {
+				t.Fatalf("got %d %s, want 400 BAD_USER_INPUT: %s", w.Code, b.Error.Code, w.Body)
+			}
+			if len(b.Error.Details) == 0 || b.Error.Details[0]["parameter"] != "pageToken" || !strings.HasPrefix(b.Error.Message, "pageToken") {
+				t.Errorf("error does not name pageToken: %s", w.Body)
+			}
+		})
+	}
+}
+
+// testDegrade: with one upstream down, every operation that reads it only
+// for part of its answer answers 200 with the rest and a warning naming the
+// missing part; an operation whose answer IS that upstream's answers 503
+// with Retry-After.
+func testDegrade(t *testing.T, e *env) {
+	down := map[string]*env{
+		"supply": newEnvWith(t, e.db, cachedtest.Start(t, cachedtest.Options{SupplyURL: upstreamtest.RefusedURL(t)})),
+		"hr":     newEnvWith(t, e.db, cachedtest.Start(t, cachedtest.Options{HRURL: upstreamtest.RefusedURL(t)})),
+		"news":   newEnvWith(t, e.db, cachedtest.Start(t, cachedtest.Options{NewsURL: upstreamtest.RefusedURL(t)})),
+	}
+	type warning struct{ Code, Message, Path string }
+	type body struct {
+		Value    []map[string]any
+		OnHand   *int
+		Profile  map[string]any
+		Warnings []warning
+	}
+	cases := []struct {
+		name, down string
+		req        req
+		// rest says the main data is there.
+		rest func(body) bool
+		// warnPath is the one warning's path.
+		warnPath string
+	}{
+		{"ListStoreBackorders, supply down", "supply", get("/api/v1/stores/S001/backorders?status=OPEN&pageSize=5", "blake"),
+			func(b body) bool { return len(b.Value) == 5 && b.Value[0]["customer"] != nil }, "value.nextRestock"},
+		{"GetProductAvailability, supply down", "supply", get("/api/v1/stores/S001/products/SKU-00042/availability", "avery"),
+			func(b body) bool { return b.OnHand != nil }, "nextRestock"},
+		{"GetMyHome, HR down", "hr", get("/api/v1/me/home", "avery"),
+			func(b body) bool { return b.Profile["login"] == "avery" && b.Profile["leaveBalance"] == nil }, "profile.leaveBalance"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			w := down[c.down].do(t, c.req)
+			if w.Code != http.StatusOK {
+				t.Fatalf("status %d, want 200: %.500s", w.Code, w.Body)
+			}
+			b := decodeBody[body](t, w)
+			if !c.rest(b) {
+				t.Errorf("the rest of the answer is missing: %.500s", w.Body)
+			}
+			if len(b.Warnings) != 1 || b.Warnings[0].Code != "UPSTREAM_UNAVAILABLE" || b.Warnings[0].Path != c.warnPath || b.Warnings[0].Message == "" {
+				t.Errorf("warnings %+v, want one UPSTREAM_UNAVAILABLE at %s", b.Warnings, c.warnPath)
+			}
+		})
+	}
+	t.Run("GetMyHome, supply down", func(t *testing.T) {
+		w := down["supply"].do(t, get("/api/v1/me/home", "blake"))
+		if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"path":"profile.store.openBackorders.nodes.nextRestock"`) {
+			t.Fatalf("got %d %.500s, want 200 with a nextRestock warning", w.Code, w.Body)
+		}
+	})
+	t.Run("ListNews, news down", func(t *testing.T) {
+		w := down["news"].do(t, get("/api/v1/news", "avery"))
+		b := checkErrorContract(t, w)
+		if w.Code != http.StatusServiceUnavailable || b.Error.Code != "UPSTREAM_UNAVAILABLE" || w.Header().Get("Retry-After") == "" {
+			t.Fatalf("got %d %s Retry-After %q, want 503 UPSTREAM_UNAVAILABLE with Retry-After", w.Code, w.Body, w.Header().Get("Retry-After"))
+		}
+	})
+	t.Run("nothing down, no warnings", func(t *testing.T) {
+		w := e.do(t, get("/api/v1/stores/S001/backorders?pageSize=5", "blake"))
+		if w.Code != http.StatusOK || strings.Contains(w.Body.String(), "warnings") {
+			t.Fatalf("got %d %.300s, want 200 without warnings", w.Code, w.Body)
+		}
+	})
 }

@@ -43,10 +43,20 @@ func (op *Operation) shape(resp *graphql.Response, r *http.Request, publicURL, r
 			}
 		}
 	}
-	errs := resp.Errors
+	// With the result there, a partial operation keeps every error as a
+	// warning, and any operation keeps an upstream outage below its result
+	// as one (degrade.go); every other error fails the call.
+	var errs, fatal gqlerror.List
+	for _, e := range resp.Errors {
+		if value != nil && (op.Partial || op.degrades(e)) {
+			errs = append(errs, e)
+		} else {
+			fatal = append(fatal, e)
+		}
+	}
 	switch {
-	case value == nil && len(errs) > 0, len(errs) > 0 && !op.Partial:
-		out.answer = graphQLErrorAnswer(errs, requestID)
+	case len(fatal) > 0:
+		out.answer = op.graphQLErrorAnswer(fatal, requestID)
 		return out
 	case value == nil:
 		// A nullable lookup (product(sku:)) found nothing.
@@ -74,26 +84,14 @@ func (op *Operation) shape(resp *graphql.Response, r *http.Request, publicURL, r
 		value = body
 	}
 	if len(errs) > 0 {
-		warnings := make([]map[string]string, 0, len(errs))
-		for _, e := range errs {
-			warnings = append(warnings, warning(e))
-		}
 		if m, ok := value.(map[string]any); ok {
-			m["warnings"] = warnings
+			m["warnings"] = op.warnings(errs)
 		}
 	}
 	// The same status the definition declares (201 for a create), so flows
 	// that branch on it see what the connector promised.
 	out.answer = answer{status: SuccessStatus(op), body: encode(value)}
 	return out
-}
-
-func warning(e *gqlerror.Error) map[string]string {
-	w := map[string]string{"code": codeOf(e), "message": cut(e.Message, 300)}
-	if len(e.Path) > 0 {
-		w["path"] = e.Path.String()
-	}
-	return w
 }
 
 // nextLink is the absolute URL of the next page: same path and query, the

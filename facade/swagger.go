@@ -264,6 +264,10 @@ func (g *swGenerator) operation(op *Operation, byID map[string]*Operation) (*spe
 	o := spec.NewOperation(op.ID)
 	o.Summary = op.Summary
 	o.Description = op.Description
+	parts := op.upstreamParts()
+	if d := degradeDescription(parts); d != "" {
+		o.Description = strings.TrimSpace(o.Description + " " + d)
+	}
 	vis := op.Visibility
 	if vis == "" {
 		vis = "important"
@@ -315,7 +319,7 @@ func (g *swGenerator) operation(op *Operation, byID map[string]*Operation) (*spe
 	if desc == "" {
 		desc = "The result."
 	}
-	if op.Partial {
+	if op.Partial || len(parts) > 0 {
 		if _, clash := out.Properties["warnings"]; clash || !out.Type.Contains("object") {
 			return nil, errors.New("a partial operation's result must be an object without a warnings field")
 		}
@@ -326,7 +330,7 @@ func (g *swGenerator) operation(op *Operation, byID map[string]*Operation) (*spe
 		// The default response documents the error body in words only: a
 		// designer reads the one schema on 2xx, and `default` with a schema
 		// is a validator warning (DefaultResponseHasSchema).
-		Default: swResponse("An error. The body is {\"error\": {\"code\", \"message\", \"requestId\", \"details\"}}; show error.message to the user."),
+		Default: swResponse("An error. The body is {\"error\": {\"message\", \"code\", \"requestId\", \"details\"}}: message (first, at most 200 characters) is safe to show the user, code is stable for flows to branch on, requestId is what to quote to support, details name the parameter or list further errors. 429 and 503 carry Retry-After; only 408, 429 and 5xx are worth retrying."),
 	}}
 	o.Responses.StatusCodeResponses[SuccessStatus(op)] = spec.Response{ResponseProps: spec.ResponseProps{Description: desc, Schema: out}}
 	for code, text := range swErrorResponses(op) {

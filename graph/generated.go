@@ -1300,6 +1300,16 @@ func newExecutionContext(
 
 var sources = []*ast.Source{
 	{Name: "../schema.graphqls", Input: `"""
+Marks a field whose value comes from an upstream service (the HR system, the news service, the supply system) rather than the database. While that service is down the field is null with an UPSTREAM_UNAVAILABLE error and the rest of the answer stands; the REST connector then answers with the rest and a warning, and documents the field as one that may be missing.
+"""
+directive @upstream(
+  """
+  The service the value comes from, as users know it, for example "the supply system".
+  """
+  source: String!
+) on FIELD_DEFINITION
+
+"""
 An instant in time, as an RFC 3339 date-time in UTC with a Z suffix, for example 2026-11-21T09:30:00.000Z.
 """
 scalar DateTime
@@ -1463,7 +1473,7 @@ type Query {
     The endCursor of the previous page; leave empty for the first page.
     """
     after: String
-  ): NewsConnection
+  ): NewsConnection @upstream(source: "the news service")
 }
 
 """
@@ -1747,7 +1757,7 @@ type Availability {
   """
   The next scheduled delivery of the product to the store, or null when none is scheduled; null with an UPSTREAM_UNAVAILABLE error while the supply system is down.
   """
-  nextRestock: Restock
+  nextRestock: Restock @upstream(source: "the supply system")
 }
 
 """
@@ -1921,7 +1931,7 @@ type Backorder {
   """
   The next scheduled delivery of the product to the backorder's store, or null when none is scheduled; null with an UPSTREAM_UNAVAILABLE error while the supply system is down.
   """
-  nextRestock: Restock
+  nextRestock: Restock @upstream(source: "the supply system")
 }
 
 """
@@ -2010,7 +2020,7 @@ type Employee {
   """
   The employee's leave balance from the HR system, or null when HR has no record of them. Only the signed-in employee's own balance: anyone else's is null with a FORBIDDEN error.
   """
-  leaveBalance: LeaveBalance
+  leaveBalance: LeaveBalance @upstream(source: "the HR system")
 }
 
 """

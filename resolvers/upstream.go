@@ -9,6 +9,7 @@ import (
 
 	"github.com/middletier/middletier/graph/model"
 	"github.com/middletier/middletier/internal/auth"
+	"github.com/middletier/middletier/internal/gqlerr"
 	"github.com/middletier/middletier/internal/store"
 	"github.com/middletier/middletier/internal/upstream/hr"
 	"github.com/middletier/middletier/internal/upstream/news"
@@ -42,6 +43,16 @@ func latestNews(ctx context.Context, first *int, after *string) (*model.NewsConn
 	p, err := loaders.For(ctx).NewsPage.Load(ctx, loaders.NewsPageKey{First: n, After: deref(after)})
 	if errors.Is(err, dataloadgen.ErrNotFound) {
 		return nil, fmt.Errorf("news page: %w", news.ErrUnavailable)
+	}
+	if err != nil && errors.Is(err, news.ErrBadRequest) && deref(after) != "" {
+		// The news service refuses a cursor it did not make with a 400. Only
+		// here, where we know we passed the client's own after through, does
+		// that 400 become the client's mistake (BAD_USER_INPUT, naming the
+		// cursor). Any other 400 from an upstream means we built a bad
+		// request: that stays an internal error (logged, 500) rather than
+		// being blamed on the client, which is why upstream.ErrBadRequest is
+		// not mapped to a code in gqlerr as a whole.
+		return nil, fmt.Errorf("news page: %w: %w", gqlerr.ErrInvalidCursor, err)
 	}
 	if err != nil {
 		return nil, err

@@ -31,6 +31,15 @@ const (
 	Internal            = "INTERNAL_SERVER_ERROR"
 )
 
+// ErrInvalidCursor is a page cursor the client gave (after) that its source
+// refused. Resolvers wrap an upstream's refusal with it only when they passed
+// the client's cursor on; see resolvers/upstream.go.
+var ErrInvalidCursor = errors.New("the page cursor is not valid")
+
+// invalidCursor is the message for every refused cursor, whichever source
+// refused it: the client can only start again from the first page.
+const invalidCursor = "the page cursor is not valid; use the one the previous page returned, or leave it empty for the first page"
+
 // sentinels maps each package's sentinel errors to a code, in match order.
 var sentinels = []struct {
 	err  error
@@ -38,29 +47,39 @@ var sentinels = []struct {
 	// message, when set, replaces the error text: an upstream's error names
 	// its internal host and paths, which are not the client's business.
 	message string
+	// argument names the field argument the error is about ("after"), so
+	// that the REST facade can name its own parameter (pageToken).
+	argument string
 }{
-	{store.ErrNotFound, NotFound, ""},
-	{store.ErrInvalidInput, BadUserInput, ""},
-	{store.ErrConflict, Conflict, ""},
-	{auth.ErrUnauthenticated, Unauthenticated, ""},
-	{auth.ErrForbidden, Forbidden, ""},
-	{auth.ErrUnavailable, UpstreamUnavailable, ""},
+	{store.ErrInvalidCursor, BadUserInput, invalidCursor, "after"},
+	{ErrInvalidCursor, BadUserInput, invalidCursor, "after"},
+	{store.ErrNotFound, NotFound, "", ""},
+	{store.ErrInvalidInput, BadUserInput, "", ""},
+	{store.ErrConflict, Conflict, "", ""},
+	{auth.ErrUnauthenticated, Unauthenticated, "", ""},
+	{auth.ErrForbidden, Forbidden, "", ""},
+	{auth.ErrUnavailable, UpstreamUnavailable, "", ""},
 	// Upstream services (HR, news, supply): each client's sentinels wrap
 	// these classes, so one entry covers all three.
-	{hr.ErrUnavailable, UpstreamUnavailable, "the HR system is not answering; try again shortly"},
-	{news.ErrUnavailable, UpstreamUnavailable, "the news service is not answering; try again shortly"},
-	{supply.ErrUnavailable, UpstreamUnavailable, "the supply system is not answering; try again shortly"},
-	{upstream.ErrUnavailable, UpstreamUnavailable, "a backend service is not answering; try again shortly"},
-	{upstream.ErrNotFound, NotFound, "not found in a backend service"},
+	{hr.ErrUnavailable, UpstreamUnavailable, "the HR system is not answering; try again shortly", ""},
+	{news.ErrUnavailable, UpstreamUnavailable, "the news service is not answering; try again shortly", ""},
+	{supply.ErrUnavailable, UpstreamUnavailable, "the supply system is not answering; try again shortly", ""},
+	{upstream.ErrUnavailable, UpstreamUnavailable, "a backend service is not answering; try again shortly", ""},
+	{upstream.ErrNotFound, NotFound, "not found in a backend service", ""},
 }
 
 // Classify returns the code for err and the message a client may see, or
 // ok=false when the error is internal and must be masked.
 func Classify(err error) (code, message string, ok bool) {
+	code, message, _, ok = classify(err)
+	return code, message, ok
+}
+
+func classify(err error) (code, message, argument string, ok bool) {
 	for _, s := range sentinels {
 		if errors.Is(err, s.err) {
 			if s.message != "" {
-				return s.code, s.message, true
+				return s.code, s.message, s.argument, true
 			}
 			msg := err.Error()
 			// Sentinels are wrapped with context ("quantity must be ...: invalid
@@ -71,10 +90,10 @@ func Classify(err error) (code, message string, ok bool) {
 				// "store S999: not found" reads best as "store S999 not found".
 				msg += " not found"
 			}
-			return s.code, msg, true
+			return s.code, msg, s.argument, true
 		}
 	}
-	return "", "", false
+	return "", "", "", false
 }
 
 // Presenter turns resolver errors into GraphQL errors: known sentinels get
@@ -99,12 +118,18 @@ func Presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			// resolver's own message, the path is in the error already.
 			cause = src.Err
 		}
-		if code, msg, ok := Classify(cause); ok {
-			gerr.Message = msg
+		if code, msg, arg, ok := classify(cause); ok {
+			// Messages name what the client sent; a 5,000-character id must
+			// not come back whole (the REST facade shows this message to app
+			// users, /graphql clients log it).
+			gerr.Message = SafeMessage(msg)
 			if gerr.Extensions == nil {
 				gerr.Extensions = map[string]any{}
 			}
 			gerr.Extensions["code"] = code
+			if arg != "" {
+				gerr.Extensions["argument"] = arg
+			}
 			return gerr
 		}
 		log.ErrorContext(ctx, "internal error", "path", gerr.Path.String(), "err", err)

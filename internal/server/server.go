@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -221,15 +222,20 @@ func WriteError(w http.ResponseWriter, r *http.Request, status int, err error) {
 	writeError(w, r, status, code, msg)
 }
 
-// writeError writes the service's error body for non-GraphQL failures.
+// writeError writes the service's error body for non-GraphQL failures: the
+// same gqlerr.Body the facade answers with (message first, short, under
+// 1 KB), so that every /api/v1 answer follows one contract whichever layer
+// refused it. 429 and 503 say when to retry, as the facade's do.
 func writeError(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
-	w.Header().Set("Content-Type", "application/json")
+	body := gqlerr.EncodeBody(code, msg, middleware.GetReqID(r.Context()), nil)
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	if (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable) && h.Get("Retry-After") == "" {
+		h.Set("Retry-After", "10")
+	}
 	w.WriteHeader(status)
-	_ = jsonEncode(w, map[string]any{"error": map[string]any{
-		"code":      code,
-		"message":   msg,
-		"requestId": middleware.GetReqID(r.Context()),
-	}})
+	_, _ = w.Write(body)
 }
 
 func jsonEncode(w io.Writer, v any) error {

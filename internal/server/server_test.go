@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-chi/chi/v5/middleware"
+
 	"github.com/middletier/middletier/internal/auth"
 	"github.com/middletier/middletier/internal/config"
 	"github.com/middletier/middletier/internal/server"
@@ -568,5 +570,71 @@ func TestWrites(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestErrorBodies: the errors the server answers itself (not found, too
+// large, not signed in, a panic) carry the same body as the facade's, so
+// every /api/v1 answer follows one contract: message first, short, no long
+// echo of the request, under 1 KB.
+func TestErrorBodies(t *testing.T) {
+	s := emptyServer(t)
+	long := strings.Repeat("x", 5000)
+	big := `{"pad": "` + strings.Repeat("y", 5<<20) + `"}`
+	tests := []struct {
+		name       string
+		method     string
+		target     string
+		token      string
+		body       string
+		wantStatus int
+		wantCode   string
+	}{
+		{"unknown long path", "GET", "/" + long, s.Token, "", 404, "NOT_FOUND"},
+		{"oversize body", "POST", "/graphql", s.Token, big, 413, "PAYLOAD_TOO_LARGE"},
+		{"token not valid", "POST", "/graphql", long, `{"query":"{ me { id } }"}`, 401, "UNAUTHENTICATED"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest(tt.method, s.URL+tt.target, strings.NewReader(tt.body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+tt.token)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			checkErrorBody(t, res.StatusCode, body, tt.wantStatus, tt.wantCode)
+		})
+	}
+	t.Run("panic", func(t *testing.T) {
+		log := slog.New(slog.NewTextHandler(io.Discard, nil))
+		h := middleware.RequestID(server.Recoverer(log)(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") })))
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+		checkErrorBody(t, rec.Code, rec.Body.Bytes(), 500, "INTERNAL_SERVER_ERROR")
+	})
+}
+
+func checkErrorBody(t *testing.T, status int, body []byte, wantStatus int, wantCode string) {
+	t.Helper()
+	var b struct {
+		Error struct{ Message, Code, RequestID string }
+	}
+	if err := json.Unmarshal(body, &b); err != nil {
+		t.Fatalf("body is not JSON: %v: %.300s", err, body)
+	}
+	if status != wantStatus || b.Error.Code != wantCode {
+		t.Fatalf("got %d %s, want %d %s: %.300s", status, b.Error.Code, wantStatus, wantCode, body)
+	}
+	if !bytes.HasPrefix(body, []byte(`{"error":{"message":`)) {
+		t.Errorf("message is not first: %.300s", body)
+	}
+	if len(body) > 1024 || len(b.Error.Message) > 200 || b.Error.RequestID == "" {
+		t.Errorf("body %d bytes, message %d bytes, request id %q: want at most 1024 and 200, and an id", len(body), len(b.Error.Message), b.Error.RequestID)
+	}
+	if strings.Contains(string(body), strings.Repeat("x", 41)) {
+		t.Errorf("body echoes the request: %.300s", body)
 	}
 }

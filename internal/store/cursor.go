@@ -60,7 +60,9 @@ func encodeCursor(v any) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-var errMalformedCursor = fmt.Errorf("after: malformed cursor: %w", ErrInvalidInput)
+// ErrInvalidCursor is a page cursor (after) this store did not make or that
+// was tampered with: the client's mistake, never retried.
+var ErrInvalidCursor = fmt.Errorf("after: malformed cursor: %w", ErrInvalidInput)
 
 // decodeCursor reads a cursor made by encodeCursor into dst (a pointer to a
 // cursor payload). ok is false for the empty cursor, which means "from the
@@ -71,36 +73,36 @@ func decodeCursor(after string, dst any) (ok bool, err error) {
 		return false, nil
 	}
 	if len(after) > maxCursorLen {
-		return false, errMalformedCursor
+		return false, ErrInvalidCursor
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(after)
 	if err != nil {
-		return false, errMalformedCursor
+		return false, ErrInvalidCursor
 	}
 	// Field presence: decode into a map first so that a missing key is not
 	// mistaken for a zero value.
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &fields); err != nil {
-		return false, errMalformedCursor
+		return false, ErrInvalidCursor
 	}
 	want, _ := json.Marshal(dst)
 	var wantFields map[string]json.RawMessage
 	_ = json.Unmarshal(want, &wantFields)
 	if len(fields) != len(wantFields) {
-		return false, errMalformedCursor
+		return false, ErrInvalidCursor
 	}
 	for k := range wantFields {
 		if _, ok := fields[k]; !ok {
-			return false, errMalformedCursor
+			return false, ErrInvalidCursor
 		}
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
-		return false, errMalformedCursor
+		return false, ErrInvalidCursor
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return false, errMalformedCursor
+		return false, ErrInvalidCursor
 	}
 	return true, nil
 }

@@ -37,6 +37,8 @@ type Options struct {
 	// NewsURL, when set, points the news client there instead of the demo
 	// (an outage: a closed port or a server answering 503).
 	NewsURL string
+	// HRURL and SupplyURL do the same for the HR and supply clients.
+	HRURL, SupplyURL string
 	// StaleFor is the caches' stale-if-error grace; 0 turns it off.
 	StaleFor time.Duration
 }
@@ -54,6 +56,12 @@ func Start(t testing.TB, opts Options) *Upstreams {
 	t.Cleanup(func() { stop(); cancel() })
 	if opts.NewsURL != "" {
 		urls.News = opts.NewsURL
+	}
+	if opts.HRURL != "" {
+		urls.HR = opts.HRURL
+	}
+	if opts.SupplyURL != "" {
+		urls.Supply = opts.SupplyURL
 	}
 	u := &Upstreams{HR: hr.New(urls.HR, nil), News: news.New(urls.News, nil), Supply: supply.New(urls.Supply, nil)}
 	u.Sources, err = cached.New(u.HR, u.News, u.Supply, cached.Options{
