@@ -22,6 +22,7 @@ import (
 	"github.com/middletier/middletier/facade"
 	"github.com/middletier/middletier/internal/auth"
 	"github.com/middletier/middletier/internal/config"
+	"github.com/middletier/middletier/internal/publicurl"
 	"github.com/middletier/middletier/internal/server"
 	"github.com/middletier/middletier/internal/store"
 	"github.com/middletier/middletier/internal/store/storetest"
@@ -64,7 +65,11 @@ func newEnvWith(t testing.TB, db *store.DB, up *cachedtest.Upstreams, ops ...fac
 		t.Fatal(err)
 	}
 	t.Cleanup(exec.Close)
-	fac, err := facade.New(exec, db, facade.Options{PublicURL: cfg.PublicURL, Log: log, Operations: ops})
+	pub, err := publicurl.New(cfg.PublicURL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fac, err := facade.New(exec, db, facade.Options{Origin: pub.Origin, Log: log, Operations: ops})
 	if err != nil {
 		t.Fatal(err)
 	}
