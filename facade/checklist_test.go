@@ -221,6 +221,9 @@ var (
 		"setproperty":            nil, "setqueryparameter": nil, "setvaluefromurl": nil, "stringreplace": nil, "stringtoarray": nil,
 		"updatenextlink": {"x-ms-apimTemplateParameter.nextLinkPropertyName"},
 	}
+	// Parameters the S1 schema allows on an updatenextlink instance
+	// (additionalProperties: false).
+	updateNextLinkParams = []string{"x-ms-apimTemplate-operationName", "x-ms-apimTemplateParameter.nextLinkPropertyName", "x-ms-apimTemplateParameter.nextLinkParentPropertyPath"}
 )
 
 func endsAlnum(s string) bool {
@@ -1251,6 +1254,88 @@ var checklist = []rule{
 		}
 		return v
 	}},
+	{"E/policy-instance-shape", "policyTemplateInstances[] has only templateId, title, type, parameters; title and parameters are of the schema's types; updatenextlink takes only its own parameters — S1 schema (additionalProperties: false)", func(p *connectorPackage) (v []string) {
+		for i, pt := range asArr(asObj(p.props["properties"])["policyTemplateInstances"]) {
+			t := asObj(pt)
+			for k := range t {
+				if !slices.Contains([]string{"templateId", "title", "type", "parameters"}, k) {
+					v = append(v, fmt.Sprintf("policy %d: key %s", i, k))
+				}
+			}
+			if _, ok := t["title"].(string); has(t, "title") && !ok {
+				v = append(v, fmt.Sprintf("policy %d: title is not a string", i))
+			}
+			params := asObj(t["parameters"])
+			if has(t, "parameters") && params == nil {
+				v = append(v, fmt.Sprintf("policy %d: parameters is not an object", i))
+			}
+			if ops, ok := params["x-ms-apimTemplate-operationName"]; ok {
+				for _, op := range asArr(ops) {
+					if _, ok := op.(string); !ok {
+						v = append(v, fmt.Sprintf("policy %d: operation name %v is not a string", i, op))
+					}
+				}
+				if asArr(ops) == nil {
+					v = append(v, fmt.Sprintf("policy %d: x-ms-apimTemplate-operationName is not an array", i))
+				}
+			}
+			if asStr(t["templateId"]) == "updatenextlink" {
+				for k, x := range params {
+					if !slices.Contains(updateNextLinkParams, k) {
+						v = append(v, fmt.Sprintf("policy %d: updatenextlink parameter %s", i, k))
+					}
+					if _, ok := x.(string); strings.HasPrefix(k, "x-ms-apimTemplateParameter.") && !ok {
+						v = append(v, fmt.Sprintf("policy %d: %s is not a string", i, k))
+					}
+				}
+			}
+		}
+		return v
+	}},
+	{"E/pageable-updatenextlink", "every x-ms-pageable operation is covered by one updatenextlink policy over its nextLinkName, and the policy names exactly the pageable operations: without it flows fetch nextLink without the connection's token (401) — S1 schema note, S6 #2959, §10 Paging", func(p *connectorPackage) (v []string) {
+		pageable := map[string]string{} // operationId -> nextLinkName
+		for _, o := range p.operations() {
+			if pg, ok := o.op["x-ms-pageable"]; ok {
+				pageable[asStr(o.op["operationId"])] = asStr(asObj(pg)["nextLinkName"])
+			}
+		}
+		covered := map[string]int{}
+		for i, pt := range asArr(asObj(p.props["properties"])["policyTemplateInstances"]) {
+			t := asObj(pt)
+			if asStr(t["templateId"]) != "updatenextlink" {
+				continue
+			}
+			params := asObj(t["parameters"])
+			names, scoped := params["x-ms-apimTemplate-operationName"]
+			if !scoped {
+				// Unscoped, the policy would rewrite every operation's answer.
+				v = append(v, fmt.Sprintf("policy %d: updatenextlink names no operations", i))
+				continue
+			}
+			prop := asStr(params["x-ms-apimTemplateParameter.nextLinkPropertyName"])
+			for _, n := range asArr(names) {
+				id := asStr(n)
+				link, ok := pageable[id]
+				switch {
+				case !ok:
+					v = append(v, fmt.Sprintf("policy %d: %s is not pageable", i, id))
+				case link != prop:
+					v = append(v, fmt.Sprintf("policy %d: %s pages by %q, the policy rewrites %q", i, id, link, prop))
+				}
+				covered[id]++
+			}
+		}
+		for id := range pageable {
+			switch covered[id] {
+			case 0:
+				v = append(v, id+": pageable but no updatenextlink policy names it")
+			case 1:
+			default:
+				v = append(v, id+": named by more than one updatenextlink policy")
+			}
+		}
+		return v
+	}},
 	{"W/policy-environment-variables", "@environmentVariables(...) not used inside policies — S2 environment-variables.md", func(p *connectorPackage) (v []string) {
 		walkAll(asObj(p.props["properties"])["policyTemplateInstances"], "policyTemplateInstances", func(path string, x any) {
 			if strings.Contains(asStr(x), "@environmentVariables(") {
@@ -1267,6 +1352,19 @@ var checklist = []rule{
 		}
 		return v
 	}},
+}
+
+// nextLinkPolicyParams is the parameters object of apiProperties' first
+// updatenextlink policy.
+func nextLinkPolicyParams(t *testing.T, props obj) obj {
+	t.Helper()
+	for _, pt := range asArr(asObj(props["properties"])["policyTemplateInstances"]) {
+		if asStr(asObj(pt)["templateId"]) == "updatenextlink" {
+			return asObj(asObj(pt)["parameters"])
+		}
+	}
+	t.Fatal("no updatenextlink policy")
+	return nil
 }
 
 // runChecklist returns the violations of every rule, by rule id.
@@ -1424,6 +1522,31 @@ func TestChecklistCatchesViolations(t *testing.T) {
 			delete(cps, "token")
 		}},
 		{"unknown properties key", "E/properties-keys", nil, func(p obj) { asObj(p["properties"])["displayName"] = "x" }},
+		{"no updatenextlink policy", "E/pageable-updatenextlink", nil, func(p obj) { delete(asObj(p["properties"]), "policyTemplateInstances") }},
+		{"policy misses a pageable operation", "E/pageable-updatenextlink", nil, func(p obj) {
+			prm := nextLinkPolicyParams(t, p)
+			prm["x-ms-apimTemplate-operationName"] = asArr(prm["x-ms-apimTemplate-operationName"])[1:]
+		}},
+		{"policy names an operation that does not page", "E/pageable-updatenextlink", nil, func(p obj) {
+			prm := nextLinkPolicyParams(t, p)
+			prm["x-ms-apimTemplate-operationName"] = append(asArr(prm["x-ms-apimTemplate-operationName"]), "GetMyHome")
+		}},
+		{"policy names an unknown operation", "E/policy-templates", nil, func(p obj) {
+			prm := nextLinkPolicyParams(t, p)
+			prm["x-ms-apimTemplate-operationName"] = append(asArr(prm["x-ms-apimTemplate-operationName"]), "NoSuchOperation")
+		}},
+		{"policy rewrites another property", "E/pageable-updatenextlink", nil, func(p obj) {
+			nextLinkPolicyParams(t, p)["x-ms-apimTemplateParameter.nextLinkPropertyName"] = "@odata.nextLink"
+		}},
+		{"policy without nextLinkPropertyName", "E/policy-templates", nil, func(p obj) {
+			delete(nextLinkPolicyParams(t, p), "x-ms-apimTemplateParameter.nextLinkPropertyName")
+		}},
+		{"unknown policy template", "E/policy-templates", nil, func(p obj) {
+			asObj(asArr(asObj(p["properties"])["policyTemplateInstances"])[0])["templateId"] = "updatenextlinks"
+		}},
+		{"parameter updatenextlink does not take", "E/policy-instance-shape", nil, func(p obj) {
+			nextLinkPolicyParams(t, p)["x-ms-apimTemplateParameter.urlTemplate"] = "https://x"
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

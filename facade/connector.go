@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -42,7 +43,7 @@ func ExportPackage(dir string, ops []Operation, schema *ast.Schema, opts Definit
 	if err != nil {
 		return err
 	}
-	props, err := APIProperties(opts)
+	props, err := APIProperties(ops, opts)
 	if err != nil {
 		return err
 	}
@@ -75,8 +76,10 @@ type (
 		ConnectionParameters map[string]any `json:"connectionParameters"`
 		IconBrandColor       string         `json:"iconBrandColor"`
 		Capabilities         []string       `json:"capabilities"`
-		Publisher            string         `json:"publisher,omitempty"`
-		StackOwner           string         `json:"stackOwner,omitempty"`
+		// Policies rewrite requests and answers inside the connector runtime.
+		Policies   []policyTemplateInstance `json:"policyTemplateInstances,omitempty"`
+		Publisher  string                   `json:"publisher,omitempty"`
+		StackOwner string                   `json:"stackOwner,omitempty"`
 	}
 	oauthParameter struct {
 		Type          string        `json:"type"`
@@ -94,15 +97,59 @@ type (
 	valueV struct {
 		Value string `json:"value"`
 	}
+	policyTemplateInstance struct {
+		TemplateID string         `json:"templateId"`
+		Title      string         `json:"title"`
+		Parameters map[string]any `json:"parameters"`
+	}
 )
+
+// NextLinkProperty is the body property that holds a list's next page URL,
+// named by x-ms-pageable and the updatenextlink policy alike.
+const NextLinkProperty = "nextLink"
+
+// Policy template ids and parameters (paconn-apiProperties.schema.json).
+const (
+	UpdateNextLinkTemplate = "updatenextlink"
+	policyOperationNames   = "x-ms-apimTemplate-operationName"
+	policyNextLinkProperty = "x-ms-apimTemplateParameter.nextLinkPropertyName"
+)
+
+// updateNextLink is the policy that makes Power Automate's pagination work.
+// Without it a flow fetches the absolute nextLink directly, WITHOUT the
+// connection's token, and every second page is a 401 (CONNECTOR.md §10,
+// PowerPlatformConnectors #2959); with it the runtime routes the next page
+// through the connector, authenticated. It names exactly the pageable
+// operations, derived from the operations so a new paged one is covered.
+func updateNextLink(ops []Operation) (policyTemplateInstance, bool) {
+	var ids []string
+	for _, op := range ops {
+		if op.Paged {
+			ids = append(ids, op.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return policyTemplateInstance{}, false
+	}
+	slices.Sort(ids)
+	return policyTemplateInstance{
+		TemplateID: UpdateNextLinkTemplate,
+		Title:      "Route nextLink through the connector so that paging stays signed in",
+		Parameters: map[string]any{
+			policyOperationNames:   ids,
+			policyNextLinkProperty: NextLinkProperty,
+		},
+	}, true
+}
 
 var brandColorRE = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
 
-// APIProperties is apiProperties.json: an Entra ID ("aad") OAuth connection
-// parameter named token, as paconn requires for --secret, plus the hidden
-// token:TenantId parameter the portal adds (CONNECTOR.md §3). The client
-// secret never goes in the file: paconn create --secret supplies it.
-func APIProperties(opts DefinitionOptions) ([]byte, error) {
+// APIProperties is apiProperties.json for ops: an Entra ID ("aad") OAuth
+// connection parameter named token, as paconn requires for --secret, plus the
+// hidden token:TenantId parameter the portal adds (CONNECTOR.md §3), and the
+// updatenextlink policy over the pageable operations. The client secret never
+// goes in the file: paconn create --secret supplies it.
+func APIProperties(ops []Operation, opts DefinitionOptions) ([]byte, error) {
 	o := opts.withDefaults()
 	if !brandColorRE.MatchString(o.BrandColor) {
 		return nil, fmt.Errorf("apiProperties: brand color %q is not #RRGGBB", o.BrandColor)
@@ -153,6 +200,9 @@ func APIProperties(opts DefinitionOptions) ([]byte, error) {
 		Publisher:      o.Publisher,
 		StackOwner:     o.StackOwner,
 	}}
+	if p, ok := updateNextLink(ops); ok {
+		f.Properties.Policies = append(f.Properties.Policies, p)
+	}
 	return marshalFile(f)
 }
 

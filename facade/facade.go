@@ -41,10 +41,12 @@ type WriteStore interface {
 
 // Options tune the facade; zero values take the defaults.
 type Options struct {
-	// PublicURL is the service's public origin (https://host[:port][/prefix])
-	// that nextLink points at; empty derives it from the request's Host.
-	PublicURL string
-	Log       *slog.Logger
+	// Origin is the public origin (https://host[:port][/prefix]) a request
+	// reached the service at, which nextLink points at: a
+	// publicurl.Resolver's Origin. Nil follows the request's scheme and
+	// Host and trusts no forwarded header.
+	Origin func(*http.Request) string
+	Log    *slog.Logger
 	// IdempotencyTTL is how long a write's first answer is replayed
 	// (default 24 h: flows retry for up to about 30 minutes by default, and
 	// makers can stretch retries over a day).
@@ -204,5 +206,5 @@ func (f *Facade) run(ctx context.Context, r *http.Request, op *Operation, vars m
 		// ended (deadline or client gone).
 		return shaped{answer: errorAnswer(http.StatusGatewayTimeout, CodeTimeout, "the request took too long", reqID, nil)}
 	}
-	return op.shape(resp, r, f.opts.PublicURL, reqID)
+	return op.shape(resp, r, f.opts.origin(r), reqID)
 }

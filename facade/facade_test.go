@@ -22,6 +22,7 @@ import (
 	"github.com/middletier/middletier/facade"
 	"github.com/middletier/middletier/internal/auth"
 	"github.com/middletier/middletier/internal/config"
+	"github.com/middletier/middletier/internal/publicurl"
 	"github.com/middletier/middletier/internal/server"
 	"github.com/middletier/middletier/internal/store"
 	"github.com/middletier/middletier/internal/store/storetest"
@@ -71,7 +72,11 @@ func newEnvOpts(t testing.TB, db *store.DB, up *cachedtest.Upstreams, opts facad
 		t.Fatal(err)
 	}
 	t.Cleanup(exec.Close)
-	opts.PublicURL, opts.Log = cfg.PublicURL, log
+	pub, err := publicurl.New(cfg.PublicURL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Origin, opts.Log = pub.Origin, log
 	fac, err := facade.New(exec, db, opts)
 	if err != nil {
 		t.Fatal(err)

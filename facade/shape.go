@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/middletier/middletier/internal/gqlerr"
+	"github.com/middletier/middletier/internal/publicurl"
 )
 
 // shaped is an operation's GraphQL response turned into a REST answer.
@@ -21,7 +21,7 @@ type shaped struct {
 
 // shape turns resp into the REST body: the value at op.Result without any
 // wrapper, lists as {value, nextLink, nextCursor}, nulls left out.
-func (op *Operation) shape(resp *graphql.Response, r *http.Request, publicURL, requestID string) shaped {
+func (op *Operation) shape(resp *graphql.Response, r *http.Request, origin, requestID string) shaped {
 	var data any
 	if len(resp.Data) > 0 {
 		dec := json.NewDecoder(bytes.NewReader(resp.Data))
@@ -78,7 +78,7 @@ func (op *Operation) shape(resp *graphql.Response, r *http.Request, publicURL, r
 		if more, _ := pi["hasNextPage"].(bool); more {
 			if cursor, _ := pi["endCursor"].(string); cursor != "" {
 				body["nextCursor"] = cursor
-				body["nextLink"] = op.nextLink(r, publicURL, cursor)
+				body["nextLink"] = op.nextLink(r, origin, cursor)
 			}
 		}
 		value = body
@@ -94,26 +94,27 @@ func (op *Operation) shape(resp *graphql.Response, r *http.Request, publicURL, r
 	return out
 }
 
-// nextLink is the absolute URL of the next page: same path and query, the
-// page token replaced. Flows follow it as is, so every paging state lives in
-// the query and the host is the public one.
-func (op *Operation) nextLink(r *http.Request, publicURL, cursor string) string {
-	base := strings.TrimSuffix(publicURL, "/")
-	if base == "" {
-		scheme := "http"
-		if r.TLS != nil {
-			scheme = "https"
-		}
-		base = scheme + "://" + r.Host
-	}
+// nextLink is the absolute URL of the next page: the public origin the
+// caller used, the same path, the same query with the page token replaced.
+// Flows follow it as is (through the connector only when its updatenextlink
+// policy is in place), so every paging state lives in the query.
+func (op *Operation) nextLink(r *http.Request, origin, cursor string) string {
 	q := r.URL.Query()
 	for _, p := range op.Params {
 		if p.Variable == op.Cursor && p.Field == "" {
 			q.Set(p.Name, cursor)
 		}
 	}
-	u := url.URL{RawQuery: q.Encode()}
-	return base + r.URL.EscapedPath() + "?" + u.RawQuery
+	return strings.TrimSuffix(origin, "/") + r.URL.EscapedPath() + "?" + q.Encode()
+}
+
+// origin is the public origin of r (see Options.Origin).
+func (o Options) origin(r *http.Request) string {
+	if o.Origin == nil {
+		var follow publicurl.Resolver
+		return follow.Origin(r)
+	}
+	return o.Origin(r)
 }
 
 // dropNulls removes null members and list items at every depth: canvas apps

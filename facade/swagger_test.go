@@ -448,7 +448,7 @@ func TestExportPackage(t *testing.T) {
 
 func TestAPIPropertiesRejectsReservedColor(t *testing.T) {
 	for _, c := range []string{"#007EE5", "#ffffff", "#da3b01", "blue"} {
-		if _, err := APIProperties(DefinitionOptions{BrandColor: c}); err == nil {
+		if _, err := APIProperties(nil, DefinitionOptions{BrandColor: c}); err == nil {
 			t.Errorf("brand color %s accepted", c)
 		}
 	}
@@ -468,5 +468,51 @@ func TestDefinitionHandler(t *testing.T) {
 	h.ServeHTTP(rec2, req)
 	if rec2.Code != http.StatusNotModified {
 		t.Errorf("revalidation = %d, want 304", rec2.Code)
+	}
+}
+
+// TestAPIPropertiesUpdateNextLink: the updatenextlink policy names exactly
+// the pageable operations, whatever they are, and is left out when none
+// pages (an unscoped one would rewrite every answer).
+func TestAPIPropertiesUpdateNextLink(t *testing.T) {
+	paged := func(id string) Operation { return Operation{ID: id, Paged: true} }
+	tests := []struct {
+		name string
+		ops  []Operation
+		want []any // nil: no policy
+	}{
+		{"only the paged ones, sorted", []Operation{paged("ListZ"), {ID: "GetOne"}, paged("ListA")}, []any{"ListA", "ListZ"}},
+		{"none paged", []Operation{{ID: "GetOne"}}, nil},
+		{"no operations", nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, err := APIProperties(tt.ops, DefinitionOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var f obj
+			if err := json.Unmarshal(b, &f); err != nil {
+				t.Fatal(err)
+			}
+			pols := asArr(asObj(f["properties"])["policyTemplateInstances"])
+			if tt.want == nil {
+				if pols != nil {
+					t.Fatalf("policies = %v, want none", pols)
+				}
+				return
+			}
+			if len(pols) != 1 {
+				t.Fatalf("policies = %v, want one", pols)
+			}
+			p := asObj(pols[0])
+			params := asObj(p["parameters"])
+			if p["templateId"] != "updatenextlink" || asStr(p["title"]) == "" || params["x-ms-apimTemplateParameter.nextLinkPropertyName"] != "nextLink" {
+				t.Fatalf("policy = %v", p)
+			}
+			if got := asArr(params["x-ms-apimTemplate-operationName"]); !slices.Equal(got, tt.want) {
+				t.Fatalf("operations = %v, want %v", got, tt.want)
+			}
+		})
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/middletier/middletier/facade"
 	"github.com/middletier/middletier/graph"
 	"github.com/middletier/middletier/internal/config"
+	"github.com/middletier/middletier/internal/publicurl"
 )
 
 const connectorUsage = `Usage:
@@ -55,7 +56,8 @@ func connectorCmd(_ context.Context, args []string, getenv func(string) string, 
 	for _, f := range []string{facade.DefinitionFile, facade.PropertiesFile, facade.SettingsFile, facade.IconFile} {
 		fmt.Fprintln(stdout, "wrote", filepath.Join(out, f))
 	}
-	fmt.Fprintf(stdout, "connector %q: %d operations at %s%s\n", opts.Title, len(ops), cfg.PublicURL, facade.BasePath)
+	fmt.Fprintf(stdout, "connector %q: %d operations\n", opts.Title, len(ops))
+	writeHostNote(stdout, cfg.PublicURL)
 	if opts.ClientID == "" {
 		fmt.Fprintf(stdout, "note: no --client-id: apiProperties.json has the placeholder %s; set it before import\n", facade.PlaceholderClientID)
 	}
@@ -63,6 +65,21 @@ func connectorCmd(_ context.Context, args []string, getenv func(string) string, 
 		fmt.Fprintf(stdout, "note: no --resource-uri or --auth-audiences: apiProperties.json has the placeholder %s; set it before import\n", facade.PlaceholderResourceURI)
 	}
 	return nil
+}
+
+// writeHostNote says which host the exported definition names. A running
+// service writes the address each caller used; a file has no request to
+// follow, so without --public-url it names the default, and a maker must
+// know that before importing it.
+func writeHostNote(stdout io.Writer, publicURL string) {
+	if publicURL != "" {
+		fmt.Fprintf(stdout, "host: the definition names %s%s (from --public-url)\n", publicURL, facade.BasePath)
+		return
+	}
+	def := facade.DefaultDefinitionOptions().PublicURL
+	fmt.Fprintf(stdout, "host: the definition names %s%s, the default: no --public-url was given and an exported file has no request to follow\n", def, facade.BasePath)
+	fmt.Fprintln(stdout, "      set the address connections reach with --public-url https://HOST[/PREFIX] (or MIDDLETIER_PUBLIC_URL) and export again,")
+	fmt.Fprintln(stdout, "      or download GET /api/v1/swagger.json from the running service, which names the host it was called at")
 }
 
 // definitionOptions maps the settings onto the connector's publishing
@@ -104,12 +121,23 @@ func definitionOptions(cfg config.Config) facade.DefinitionOptions {
 	return o
 }
 
-// definitionHandler generates the connector definition of the operations
-// the facade serves, once, at start, for GET /api/v1/swagger.json.
-func definitionHandler(cfg config.Config, ops []facade.Operation, schema *ast.Schema) (http.Handler, error) {
-	def, err := facade.Swagger(ops, schema, definitionOptions(cfg))
-	if err != nil {
+// definitionHandler serves, at GET /api/v1/swagger.json, the connector
+// definition of the operations the facade serves, written for the public
+// origin each request reached the service at (or --public-url). The fixed or
+// default origin's definition is built at start, so a definition that cannot
+// be generated stops the service instead of failing its first import.
+func definitionHandler(cfg config.Config, pub *publicurl.Resolver, ops []facade.Operation, schema *ast.Schema) (http.Handler, error) {
+	build := func(origin string) ([]byte, error) {
+		opts := definitionOptions(cfg)
+		opts.PublicURL = origin
+		return facade.Swagger(ops, schema, opts)
+	}
+	start := pub.Fixed()
+	if start == "" {
+		start = facade.DefaultDefinitionOptions().PublicURL
+	}
+	if _, err := build(start); err != nil {
 		return nil, err
 	}
-	return facade.DefinitionHandler(def), nil
+	return facade.DefinitionsByOrigin(pub.Origin, build), nil
 }

@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"image/png"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -82,6 +84,9 @@ func TestConnectorExport(t *testing.T) {
 	if strings.Contains(out.String(), "placeholder") {
 		t.Errorf("placeholder note although every value was given:\n%s", out.String())
 	}
+	if !strings.Contains(out.String(), "host: the definition names https://mt.contoso.com/api/v1 (from --public-url)") {
+		t.Errorf("output does not say which host it used:\n%s", out.String())
+	}
 }
 
 func TestConnectorExportErrors(t *testing.T) {
@@ -122,6 +127,12 @@ func TestConnectorExportPlaceholders(t *testing.T) {
 	if !bytes.Contains(b, []byte("{connector_client_id}")) || !strings.Contains(out.String(), "--client-id") {
 		t.Errorf("no placeholder client id or no note:\n%s\n%s", b, out.String())
 	}
+	// No request to follow: it must say which host it wrote and how to set the real one.
+	for _, want := range []string{"host: the definition names http://localhost:8080/api/v1, the default", "--public-url https://HOST", "MIDDLETIER_PUBLIC_URL"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output does not contain %q:\n%s", want, out.String())
+		}
+	}
 }
 
 // TestServeDefinition: the running service publishes the definition without
@@ -142,5 +153,81 @@ func TestServeDefinition(t *testing.T) {
 	}
 	if n := len(def["paths"].(map[string]any)); n < 8 {
 		t.Errorf("%d paths", n)
+	}
+}
+
+// TestDevTokenVerifiesAtEveryAddress: without --public-url the dev issuer's
+// identifier stays fixed while its discovery URLs follow the request, so a
+// token from `middletier token` (minted with no request) and the
+// playground's token verify whether the service is reached as 127.0.0.1,
+// localhost or through a trusted proxy's host.
+func TestDevTokenVerifiesAtEveryAddress(t *testing.T) {
+	base, dir := startService(t, map[string]string{"MIDDLETIER_TRUSTED_PROXIES": "127.0.0.1"})
+	port := strings.TrimPrefix(base, "http://127.0.0.1:")
+
+	var tok bytes.Buffer
+	if err := run(context.Background(), []string{"middletier", "token", "--data-dir", dir, "--user", "avery"}, func(string) string { return "" }, &tok, &tok); err != nil {
+		t.Fatalf("token: %v\n%s", err, tok.String())
+	}
+	res, err := http.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	playgroundTok := regexp.MustCompile(`Bearer (eyJ[A-Za-z0-9_.-]+)`).FindSubmatch(page)
+	if playgroundTok == nil {
+		t.Fatal("the playground page carries no dev token")
+	}
+	tokens := map[string]string{"cli": strings.TrimSpace(tok.String()), "playground": string(playgroundTok[1])}
+
+	proxy := map[string]string{"X-Forwarded-Proto": "https", "X-Forwarded-Host": "mt.contoso.com"}
+	tests := []struct {
+		name       string
+		host       string
+		header     map[string]string
+		wantOrigin string
+	}{
+		{"127.0.0.1", "127.0.0.1:" + port, nil, "http://127.0.0.1:" + port},
+		{"localhost", "localhost:" + port, nil, "http://localhost:" + port},
+		{"trusted proxy", "middletier.internal:8080", proxy, "https://mt.contoso.com"},
+	}
+	do := func(t *testing.T, path, host, token string, header map[string]string) (int, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
+		req.Host = host
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, b
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, b := do(t, "/dev-issuer/.well-known/openid-configuration", tt.host, "", tt.header)
+			var disc struct {
+				Issuer  string `json:"issuer"`
+				JWKSURI string `json:"jwks_uri"`
+			}
+			if err := json.Unmarshal(b, &disc); err != nil || code != http.StatusOK {
+				t.Fatalf("discovery: %d %s", code, b)
+			}
+			if disc.Issuer != "http://localhost:8080/dev-issuer" || disc.JWKSURI != tt.wantOrigin+"/dev-issuer/jwks" {
+				t.Fatalf("discovery issuer %q jwks_uri %q; want the fixed issuer and jwks under %s", disc.Issuer, disc.JWKSURI, tt.wantOrigin)
+			}
+			for name, token := range tokens {
+				if code, b := do(t, "/api/v1/stores", tt.host, token, tt.header); code != http.StatusOK {
+					t.Errorf("%s token: GET /api/v1/stores = %d %s", name, code, b)
+				}
+			}
+		})
 	}
 }

@@ -54,6 +54,13 @@ func newIdentity(cfg config.Config, employees auth.Employees, log *slog.Logger) 
 	return id, nil
 }
 
+// devIssuer loads the dev issuer. Its identifier (the iss of its tokens) is
+// fixed: the configured public URL, else auth.DevIssuerDefaultBase, never the
+// address of a request. `middletier token` and the playground mint tokens
+// with no request to follow, and a token must verify whichever address
+// (127.0.0.1, localhost, a proxy's host) it is later presented at. The
+// service checks dev tokens against this identifier in process, so it need
+// not be reachable; only the discovery document's URLs follow the request.
 func devIssuer(cfg config.Config) (*auth.DevIssuer, error) {
 	dev, err := auth.LoadDevIssuer(cfg.Database.DataDir, cfg.PublicURL)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/middletier/middletier/facade"
 	"github.com/middletier/middletier/internal/config"
+	"github.com/middletier/middletier/internal/publicurl"
 	"github.com/middletier/middletier/internal/server"
 	"github.com/middletier/middletier/internal/store"
 	"github.com/middletier/middletier/internal/telemetry"
@@ -140,9 +141,16 @@ func buildHandler(cfg config.Config, db *store.DB, up loaders.Upstream, log *slo
 		return nil, nil, err
 	}
 	deps.Authenticate = id.authn.Middleware(server.WriteError)
+	// Links, the connector definition's host and the dev issuer's discovery
+	// URLs all name the address the caller used, or --public-url.
+	pub, err := publicurl.New(cfg.PublicURL, cfg.TrustedProxies)
+	if err != nil {
+		exec.Close()
+		return nil, nil, err
+	}
 	var devToken string
 	if id.dev != nil {
-		deps.Issuer = id.dev.Handler()
+		deps.Issuer = id.dev.HandlerAt(pub.Origin)
 		devToken = playgroundToken(cfg, id, db, log)
 	}
 	if cfg.GraphQL.Playground {
@@ -150,13 +158,13 @@ func buildHandler(cfg config.Config, db *store.DB, up loaders.Upstream, log *slo
 	}
 	// The connector operations are checked against the schema here: a
 	// broken operation file stops the service with its file, line and reason.
-	fac, err := facade.New(exec, db, facade.Options{PublicURL: cfg.PublicURL, Log: log, WriteTimeout: cfg.HTTP.RequestTimeout})
+	fac, err := facade.New(exec, db, facade.Options{Origin: pub.Origin, Log: log, WriteTimeout: cfg.HTTP.RequestTimeout})
 	if err != nil {
 		exec.Close()
 		return nil, nil, err
 	}
 	deps.Facade = fac
-	if deps.Definition, err = definitionHandler(cfg, fac.Operations(), fac.Schema()); err != nil {
+	if deps.Definition, err = definitionHandler(cfg, pub, fac.Operations(), fac.Schema()); err != nil {
 		exec.Close()
 		return nil, nil, err
 	}

@@ -45,12 +45,22 @@ type DevIssuer struct {
 	Now func() time.Time
 }
 
+// DevIssuerDefaultBase is the dev issuer identifier's base when no public
+// URL is configured: the address of the no-flags run, and what the issuer
+// was named before the public URL could follow the request, so tokens
+// minted then still verify.
+const DevIssuerDefaultBase = "http://localhost:8080"
+
 // LoadDevIssuer reads the signing key from dataDir, creating it (mode 0600)
-// on first use, for an issuer at publicURL + DevIssuerPath.
+// on first use, for an issuer at publicURL + DevIssuerPath (publicURL empty:
+// DevIssuerDefaultBase).
 func LoadDevIssuer(dataDir, publicURL string) (*DevIssuer, error) {
 	key, err := loadOrCreateKey(filepath.Join(dataDir, DevKeyFile))
 	if err != nil {
 		return nil, err
+	}
+	if publicURL == "" {
+		publicURL = DevIssuerDefaultBase
 	}
 	return NewDevIssuer(key, strings.TrimSuffix(publicURL, "/")+DevIssuerPath)
 }
@@ -75,20 +85,23 @@ func NewDevIssuer(key *ecdsa.PrivateKey, issuerURL string) (*DevIssuer, error) {
 // Issuer is the issuer URL (the iss claim of its tokens).
 func (d *DevIssuer) Issuer() string { return d.issuer }
 
-// Handler serves the discovery document and the key set under DevIssuerPath.
-func (d *DevIssuer) Handler() http.Handler {
-	discovery := map[string]any{
-		"issuer":                                d.issuer,
-		"jwks_uri":                              d.issuer + "/jwks",
-		"id_token_signing_alg_values_supported": []string{string(jose.ES256)},
-		"response_types_supported":              []string{"token"},
-		"subject_types_supported":               []string{"public"},
-		// No authorization endpoint: dev tokens come from `middletier token`.
-	}
+// Handler serves the discovery document and the key set under
+// DevIssuerPath, with every URL under the issuer identifier.
+func (d *DevIssuer) Handler() http.Handler { return d.HandlerAt(nil) }
+
+// HandlerAt is Handler with the discovery document's URLs (jwks_uri) under
+// the origin each request reached the service at, so that a tool reading it
+// from 127.0.0.1:PORT or through a proxy is sent somewhere it can reach;
+// origin nil keeps them under the issuer. The "issuer" member stays the
+// fixed identifier whatever the origin: it must equal the iss of the tokens
+// (OpenID Connect Discovery §4.3, and go-oidc checks it), and tokens are
+// minted without a request (`middletier token`, the playground at start),
+// so they could not name the address a later caller will use.
+func (d *DevIssuer) HandlerAt(origin func(*http.Request) string) http.Handler {
 	jwks := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &d.key.PublicKey, KeyID: d.kid, Algorithm: string(jose.ES256), Use: "sig"}}}
-	serve := func(v any) http.HandlerFunc {
-		b, err := json.Marshal(v)
-		return func(w http.ResponseWriter, _ *http.Request) {
+	serve := func(doc func(r *http.Request) any) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			b, err := json.Marshal(doc(r))
 			if err != nil {
 				http.Error(w, "cannot encode document", http.StatusInternalServerError)
 				return
@@ -98,9 +111,23 @@ func (d *DevIssuer) Handler() http.Handler {
 			_, _ = w.Write(b)
 		}
 	}
+	discovery := func(r *http.Request) any {
+		base := d.issuer
+		if origin != nil {
+			base = strings.TrimSuffix(origin(r), "/") + DevIssuerPath
+		}
+		return map[string]any{
+			"issuer":                                d.issuer,
+			"jwks_uri":                              base + "/jwks",
+			"id_token_signing_alg_values_supported": []string{string(jose.ES256)},
+			"response_types_supported":              []string{"token"},
+			"subject_types_supported":               []string{"public"},
+			// No authorization endpoint: dev tokens come from `middletier token`.
+		}
+	}
 	mux := http.NewServeMux()
 	mux.Handle("GET "+DevIssuerPath+"/.well-known/openid-configuration", serve(discovery))
-	mux.Handle("GET "+DevIssuerPath+"/jwks", serve(jwks))
+	mux.Handle("GET "+DevIssuerPath+"/jwks", serve(func(*http.Request) any { return jwks }))
 	return mux
 }
 

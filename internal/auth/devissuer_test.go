@@ -2,6 +2,9 @@ package auth_test
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -78,5 +81,45 @@ func TestDevIssuer(t *testing.T) {
 	}
 	if _, err := authn.Authenticate(context.Background(), forged); err == nil {
 		t.Error("a token signed by another dev key was accepted")
+	}
+}
+
+// TestDevIssuerDiscoveryFollowsOrigin: the discovery document's jwks_uri is
+// under the origin the caller used, its issuer is the fixed identifier the
+// tokens carry; with no public URL the identifier is the default one.
+func TestDevIssuerDiscoveryFollowsOrigin(t *testing.T) {
+	dev, err := auth.LoadDevIssuer(t.TempDir(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dev.Issuer() != auth.DevIssuerDefaultBase+auth.DevIssuerPath {
+		t.Fatalf("issuer = %s, want the default", dev.Issuer())
+	}
+	origin := func(r *http.Request) string { return "https://" + r.Host + "/mt" }
+	tests := []struct {
+		name    string
+		h       http.Handler
+		wantJWK string
+	}{
+		{"follows the request", dev.HandlerAt(origin), "https://proxy.example/mt/dev-issuer/jwks"},
+		{"under the issuer", dev.Handler(), "http://localhost:8080/dev-issuer/jwks"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodGet, "/dev-issuer/.well-known/openid-configuration", nil)
+			r.Host = "proxy.example"
+			w := httptest.NewRecorder()
+			tt.h.ServeHTTP(w, r)
+			var doc struct {
+				Issuer  string `json:"issuer"`
+				JWKSURI string `json:"jwks_uri"`
+			}
+			if err := json.Unmarshal(w.Body.Bytes(), &doc); err != nil {
+				t.Fatalf("%d %s", w.Code, w.Body)
+			}
+			if doc.Issuer != dev.Issuer() || doc.JWKSURI != tt.wantJWK {
+				t.Fatalf("issuer %q jwks_uri %q, want %q and %q", doc.Issuer, doc.JWKSURI, dev.Issuer(), tt.wantJWK)
+			}
+		})
 	}
 }

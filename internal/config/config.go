@@ -9,9 +9,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/middletier/middletier/internal/publicurl"
 )
 
 // EnvPrefix starts every environment variable name.
@@ -21,16 +24,19 @@ const EnvPrefix = "MIDDLETIER_"
 type Config struct {
 	Addr string
 	// PublicURL is where clients reach the service (scheme, host, optional
-	// path, no trailing slash): the dev issuer's URL and the connector's host
-	// derive from it.
+	// path, no trailing slash). Empty follows each request: links and the
+	// connector definition's host name the address the caller used.
 	PublicURL string
-	Database  Database
-	HTTP      HTTP
-	GraphQL   GraphQL
-	Log       Log
-	Auth      Auth
-	Connector Connector
-	Upstream  Upstream
+	// TrustedProxies are the peers whose Forwarded / X-Forwarded-* headers
+	// may say what the public address is; empty trusts none.
+	TrustedProxies []netip.Prefix
+	Database       Database
+	HTTP           HTTP
+	GraphQL        GraphQL
+	Log            Log
+	Auth           Auth
+	Connector      Connector
+	Upstream       Upstream
 }
 
 // Database says where the data lives.
@@ -70,8 +76,7 @@ type Log struct {
 // Defaults are the embedded defaults: SQLite under ./data, everything local.
 func Defaults() Config {
 	return Config{
-		Addr:      ":8080",
-		PublicURL: "http://localhost:8080",
+		Addr: ":8080",
 		Database: Database{
 			DataDir:  "data",
 			AutoSeed: true,
@@ -103,7 +108,15 @@ func Defaults() Config {
 // Flags registers every setting on fs, writing into c.
 func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", c.Addr, "address to listen on, host:port")
-	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "URL clients use to reach the service (behind a proxy, the proxy's); the dev issuer and the connector definition use it")
+	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "URL clients use to reach the service (behind a proxy, the proxy's): links, the connector definition's host and the dev issuer use it (empty: follow each request)")
+	fs.Func("trusted-proxies", "comma-separated CIDRs or IPs of proxies whose Forwarded / X-Forwarded-Proto, -Host and -Prefix headers are believed when --public-url is empty (empty: none)", func(s string) error {
+		p, err := publicurl.ParseTrusted(s)
+		if err != nil {
+			return err
+		}
+		c.TrustedProxies = p
+		return nil
+	})
 	fs.StringVar(&c.Database.DataDir, "data-dir", c.Database.DataDir, "directory for the SQLite database and local state")
 	fs.StringVar(&c.Database.URL, "database-url", c.Database.URL, "PostgreSQL URL (postgres://user:pass@host:5432/db); empty uses SQLite in --data-dir")
 	fs.BoolVar(&c.Database.AutoSeed, "auto-seed", c.Database.AutoSeed, "seed demo data (scale 1) when the database is empty at start")
@@ -177,8 +190,10 @@ func (c Config) Validate() error {
 	if c.Addr == "" {
 		errs = append(errs, errors.New("addr must not be empty"))
 	}
-	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.HasSuffix(c.PublicURL, "/") {
-		errs = append(errs, fmt.Errorf("public-url must be an http(s) URL without a trailing slash, got %q", c.PublicURL))
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(c.PublicURL, "/") {
+			errs = append(errs, fmt.Errorf("public-url must be an http(s) URL without a trailing slash, query or user info, got %q", c.PublicURL))
+		}
 	}
 	errs = append(errs, c.Auth.validate()...)
 	errs = append(errs, c.Connector.validate()...)
@@ -226,6 +241,7 @@ func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("addr", c.Addr),
 		slog.String("public_url", c.PublicURL),
+		slog.Any("trusted_proxies", c.TrustedProxies),
 		slog.String("data_dir", c.Database.DataDir),
 		slog.String("database_url", dbURL),
 		slog.Bool("auto_seed", c.Database.AutoSeed),

@@ -35,6 +35,13 @@ func TestParse(t *testing.T) {
 		}, ""},
 		{"bad upstream url", []string{"--news-url", "news.example"}, nil, nil, "news-url"},
 		{"zero cache ttl", []string{"--restock-cache-ttl", "0s"}, nil, nil, "restock-cache-ttl"},
+		{"public url follows the request by default; no proxy trusted", nil, nil, func(c Config) bool { return c.PublicURL == "" && len(c.TrustedProxies) == 0 }, ""},
+		{"trusted proxies from env", nil, map[string]string{"MIDDLETIER_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7,fd00::/8"}, func(c Config) bool {
+			return len(c.TrustedProxies) == 3 && c.TrustedProxies[1].String() == "192.0.2.7/32"
+		}, ""},
+		{"bad trusted proxy names the variable", nil, map[string]string{"MIDDLETIER_TRUSTED_PROXIES": "10.0.0.0/40"}, nil, "MIDDLETIER_TRUSTED_PROXIES"},
+		{"bad trusted proxy flag", []string{"--trusted-proxies", "proxy.local"}, nil, nil, "trusted-proxies"},
+		{"public url with user info", []string{"--public-url", "https://u@mt.example"}, nil, nil, "public-url"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

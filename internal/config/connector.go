@@ -9,7 +9,7 @@ import (
 
 // Connector configures the Power Platform connector the service publishes
 // (GET /api/v1/swagger.json and `middletier connector export`). Host,
-// schemes and base path come from Config.PublicURL.
+// schemes and base path come from Config.PublicURL, or follow the request.
 type Connector struct {
 	// Title is the connector's display name in Power Apps and Power
 	// Automate: at most 30 characters, without "API" or "Connector".

@@ -22,6 +22,7 @@ import (
 
 	"github.com/middletier/middletier/internal/config"
 	"github.com/middletier/middletier/internal/gqlerr"
+	"github.com/middletier/middletier/internal/publicurl"
 	"github.com/middletier/middletier/internal/telemetry"
 	"github.com/middletier/middletier/loaders"
 )
@@ -63,6 +64,9 @@ func NewHandler(cfg config.Config, d Deps) http.Handler {
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID)
 	r.Use(echoRequestID)
+	// Before RealIP, which rewrites RemoteAddr from headers any client can
+	// send: whether forwarded headers are believed depends on the real peer.
+	r.Use(publicurl.KeepPeer)
 	r.Use(middleware.RealIP)
 	r.Use(accessLog(d.Log))
 	r.Use(Recoverer(d.Log))
