@@ -1,0 +1,225 @@
+package facade_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/middletier/middletier/facade"
+	"github.com/middletier/middletier/facade/connectortest"
+	"github.com/middletier/middletier/internal/auth"
+	"github.com/middletier/middletier/internal/config"
+	"github.com/middletier/middletier/internal/server"
+	"github.com/middletier/middletier/internal/store"
+	"github.com/middletier/middletier/internal/upstream/cached"
+	"github.com/middletier/middletier/internal/upstream/demo"
+	"github.com/middletier/middletier/internal/upstream/hr"
+	"github.com/middletier/middletier/internal/upstream/news"
+	"github.com/middletier/middletier/internal/upstream/supply"
+	"github.com/middletier/middletier/internal/upstream/upstreamtest"
+)
+
+// rtOptions change the service the emulator calls.
+type rtOptions struct {
+	// noPublicURL runs the service as `serve` without --public-url does.
+	noPublicURL          bool
+	newsDown, supplyDown bool
+}
+
+// rtEnv is the whole service on a real loopback listener, assembled as
+// cmd/middletier's buildHandler does (real dev-issuer tokens through the
+// authentication middleware, the facade, the definition handler, demo
+// upstreams over HTTP), and the connector package a maker would import.
+type rtEnv struct {
+	db      *store.DB
+	srv     *httptest.Server
+	dev     *auth.DevIssuer
+	def     *connectortest.Definition
+	loaders *droppingLoaders
+}
+
+func newRuntimeEnv(t *testing.T, db *store.DB, o rtOptions) *rtEnv {
+	t.Helper()
+	// The listener exists before the handler so that the public URL can
+	// be the address the runtime really calls.
+	srv := httptest.NewUnstartedServer(nil)
+	cfg := config.Defaults()
+	if !o.noPublicURL {
+		cfg.PublicURL = "http://" + srv.Listener.Addr().String()
+	}
+	log := slog.New(slog.DiscardHandler)
+	exec, err := server.NewExecutor(cfg.GraphQL, db, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(exec.Close)
+	fac, err := facade.New(exec, db, facade.Options{PublicURL: cfg.PublicURL, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuerBase := cfg.PublicURL
+	if issuerBase == "" {
+		issuerBase = "http://" + srv.Listener.Addr().String()
+	}
+	dev, err := auth.NewDevIssuer(key, strings.TrimSuffix(issuerBase, "/")+auth.DevIssuerPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	authn, err := auth.New(auth.Options{
+		Issuers: []string{dev.Issuer()}, Audiences: []string{auth.DevAudience},
+		ReadScopes: cfg.Auth.ReadScopes, WriteScopes: cfg.Auth.WriteScopes,
+		ClockSkew: cfg.Auth.ClockSkew, MinRefresh: cfg.Auth.JWKSMinRefresh,
+		Employees: db, Client: dev.Client(), Log: log,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := facade.DefinitionOptions{PublicURL: cfg.PublicURL, Scopes: cfg.Auth.WriteScopes}
+	def, err := facade.Swagger(fac.Operations(), fac.Schema(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	props, err := facade.APIProperties(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaders := &droppingLoaders{DB: db, limit: waitLimit(t)}
+	srv.Config.Handler = server.NewHandler(cfg, server.Deps{
+		Log: log, Exec: exec, Loaders: loaders, Upstream: runtimeUpstreams(t, o), Ready: db,
+		Authenticate: authn.Middleware(server.WriteError),
+		Issuer:       dev.Handler(),
+		Facade:       fac,
+		Definition:   facade.DefinitionHandler(def),
+	})
+	srv.Start()
+	t.Cleanup(srv.Close)
+
+	// The maker imports the definition the service publishes.
+	res, err := http.Get(srv.URL + facade.BasePath + "/swagger.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	served, err := io.ReadAll(res.Body)
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("GET swagger.json: %d %v", res.StatusCode, err)
+	}
+	d, err := connectortest.Load(served, props)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &rtEnv{db: db, srv: srv, dev: dev, def: d, loaders: loaders}
+}
+
+// runtimeUpstreams are the demo HR, news and supply services on loopback,
+// each of them replaceable by a port nothing listens on.
+func runtimeUpstreams(t *testing.T, o rtOptions) *cached.Sources {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	urls, stop, err := demo.Start(ctx)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stop(); cancel() })
+	if o.newsDown {
+		urls.News = upstreamtest.RefusedURL(t)
+	}
+	if o.supplyDown {
+		urls.Supply = upstreamtest.RefusedURL(t)
+	}
+	src, err := cached.New(hr.New(urls.HR, nil), news.New(urls.News, nil), supply.New(urls.Supply, nil), cached.Options{
+		LeaveTTL: 5 * time.Minute, NewsTTL: time.Minute, RestockTTL: 2 * time.Minute, MaxBytes: 8 << 20,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(src.Close)
+	return src
+}
+
+// waitLimit bounds any wait of the suite by the test's own deadline, never
+// by a guess of how fast the machine is.
+func waitLimit(t *testing.T) time.Duration {
+	limit := connectortest.FlowTimeout
+	if dl, ok := t.Deadline(); ok {
+		limit = min(limit, time.Until(dl)/4)
+	}
+	return limit
+}
+
+// token is a real access token of the connection signed in as login.
+func (e *rtEnv) token(t *testing.T, login string) string {
+	t.Helper()
+	emp, err := e.db.EmployeeByLogin(context.Background(), login)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := e.dev.Mint(auth.DevToken{OID: emp.OID, Login: emp.Login, Name: emp.Name, Audience: auth.DevAudience,
+		Scopes: []string{config.ScopeReadWrite}, TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// client is the runtime calling for a connection of login.
+func (e *rtEnv) client(t *testing.T, kind connectortest.Kind, login string) *connectortest.Client {
+	t.Helper()
+	c := &connectortest.Client{Def: e.def, Kind: kind, Timeout: waitLimit(t), Scale: time.Millisecond}
+	if login != "" {
+		c.Token = e.token(t, login)
+	}
+	return c
+}
+
+// droppingLoaders are the store's loaders with one fault: once armed, the
+// next store lookup (RecordBackorder reads the store for its answer only
+// after the write committed) abandons the caller's connection and waits
+// until the service has noticed, as when a flow's connection drops
+// mid-request.
+type droppingLoaders struct {
+	*store.DB
+	limit time.Duration
+	armed atomic.Pointer[context.CancelFunc]
+}
+
+func (l *droppingLoaders) StoresByID(ctx context.Context, ids []string) (map[string]store.Store, error) {
+	if abandon := l.armed.Swap(nil); abandon != nil {
+		(*abandon)()
+		select {
+		case <-ctx.Done():
+		case <-time.After(l.limit):
+		}
+	}
+	return l.DB.StoresByID(ctx, ids)
+}
+
+// gatewayFailsFirst answers the first request with 502 after the service
+// answered it, as a gateway that lost the answer on its way back.
+type gatewayFailsFirst struct{ seen atomic.Int32 }
+
+func (g *gatewayFailsFirst) RoundTrip(r *http.Request) (*http.Response, error) {
+	res, err := http.DefaultTransport.RoundTrip(r)
+	if err != nil || g.seen.Add(1) > 1 {
+		return res, err
+	}
+	_, _ = io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	body := `{"error":{"message":"bad gateway","code":"BAD_GATEWAY"}}`
+	return &http.Response{StatusCode: http.StatusBadGateway, Header: http.Header{"Content-Type": {"application/json"}},
+		Body: io.NopCloser(strings.NewReader(body)), ContentLength: int64(len(body)), Request: r}, nil
+}
