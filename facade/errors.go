@@ -20,7 +20,10 @@ const (
 	CodeRateLimited         = "RATE_LIMITED"
 	CodeUnsupportedMedia    = "UNSUPPORTED_MEDIA_TYPE"
 	CodeTimeout             = "TIMEOUT"
-	codeComplexity          = "COMPLEXITY_LIMIT_EXCEEDED" // gqlgen's extension.FixedComplexityLimit
+	// CodeUnavailable: the write could not be recorded now (the database
+	// was busy or unreachable); nothing was written and a retry may succeed.
+	CodeUnavailable = "SERVICE_UNAVAILABLE"
+	codeComplexity  = "COMPLEXITY_LIMIT_EXCEEDED" // gqlgen's extension.FixedComplexityLimit
 )
 
 // StatusFor is the one table from error code to HTTP status; unknown codes
@@ -45,7 +48,7 @@ func StatusFor(code string) int {
 		return http.StatusUnsupportedMediaType
 	case CodeRateLimited:
 		return http.StatusTooManyRequests
-	case gqlerr.UpstreamUnavailable:
+	case gqlerr.UpstreamUnavailable, CodeUnavailable:
 		return http.StatusServiceUnavailable
 	case CodeTimeout:
 		return http.StatusGatewayTimeout

@@ -10,7 +10,6 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/middletier/middletier/internal/auth"
-	"github.com/middletier/middletier/internal/gqlerr"
 	"github.com/middletier/middletier/internal/store"
 )
 
@@ -121,10 +120,12 @@ func (f *Facade) write(r *http.Request, op *Operation, b bound) (a answer, repla
 	unit, err := f.store.BeginUnit(ctx)
 	if err != nil {
 		if errors.Is(err, store.ErrConflict) {
-			return inProgress(reqID), false
+			// SQLite runs one write at a time and another one held the
+			// database past its busy timeout: a retry shortly will do.
+			return errorAnswer(http.StatusServiceUnavailable, CodeUnavailable, "another change is being saved; retry in a few seconds", reqID, nil), false
 		}
 		f.log.ErrorContext(ctx, "begin write", "err", err, "request_id", reqID)
-		return errorAnswer(http.StatusServiceUnavailable, gqlerr.Internal, "the request could not be recorded; retry later", reqID, nil), false
+		return errorAnswer(http.StatusServiceUnavailable, CodeUnavailable, "the request could not be recorded; retry later", reqID, nil), false
 	}
 	// Rolled back unless committed below: a failed or cut-short write
 	// leaves nothing, its key included.
@@ -143,7 +144,7 @@ func (f *Facade) write(r *http.Request, op *Operation, b bound) (a answer, repla
 			return inProgress(reqID), false
 		case err != nil:
 			f.log.ErrorContext(ctx, "idempotency claim", "err", err, "request_id", reqID)
-			return errorAnswer(http.StatusServiceUnavailable, gqlerr.Internal, "the request could not be recorded; retry later", reqID, nil), false
+			return errorAnswer(http.StatusServiceUnavailable, CodeUnavailable, "the request could not be recorded; retry later", reqID, nil), false
 		case !claimed && rec.RequestHash != b.hash:
 			return errorAnswer(http.StatusUnprocessableEntity, CodeIdempotencyMismatch,
 				"this idempotency key was already used with a different request; use a new key for a new request", reqID,
@@ -161,7 +162,7 @@ func (f *Facade) write(r *http.Request, op *Operation, b bound) (a answer, repla
 	if k != nil {
 		if err := unit.CompleteIdempotency(ctx, *k, s.status, s.body); err != nil {
 			f.log.ErrorContext(ctx, "store idempotent answer", "err", err, "request_id", reqID)
-			return errorAnswer(http.StatusServiceUnavailable, gqlerr.Internal, "the request could not be recorded; retry later", reqID, nil), false
+			return errorAnswer(http.StatusServiceUnavailable, CodeUnavailable, "the request could not be recorded; retry later", reqID, nil), false
 		}
 	}
 	f.step(r, StepWritten)
@@ -170,7 +171,7 @@ func (f *Facade) write(r *http.Request, op *Operation, b bound) (a answer, repla
 		// committed with its answer): either way a retry with the same key
 		// gets the right result.
 		f.log.ErrorContext(ctx, "commit write", "err", err, "request_id", reqID)
-		return errorAnswer(http.StatusServiceUnavailable, gqlerr.Internal, "the request could not be recorded; retry later", reqID, nil), false
+		return errorAnswer(http.StatusServiceUnavailable, CodeUnavailable, "the request could not be recorded; retry later", reqID, nil), false
 	}
 	f.step(r, StepCommitted)
 	return s.answer, false

@@ -18,6 +18,7 @@ import (
 	"github.com/middletier/middletier/facade/connectortest"
 	"github.com/middletier/middletier/internal/auth"
 	"github.com/middletier/middletier/internal/config"
+	"github.com/middletier/middletier/internal/publicurl"
 	"github.com/middletier/middletier/internal/server"
 	"github.com/middletier/middletier/internal/store"
 	"github.com/middletier/middletier/internal/upstream/cached"
@@ -62,7 +63,11 @@ func newRuntimeEnv(t *testing.T, db *store.DB, o rtOptions) *rtEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(exec.Close)
-	fac, err := facade.New(exec, db, facade.Options{PublicURL: cfg.PublicURL, Log: log})
+	pub, err := publicurl.New(cfg.PublicURL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fac, err := facade.New(exec, db, facade.Options{Origin: pub.Origin, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,22 +93,23 @@ func newRuntimeEnv(t *testing.T, db *store.DB, o rtOptions) *rtEnv {
 		t.Fatal(err)
 	}
 	opts := facade.DefinitionOptions{PublicURL: cfg.PublicURL, Scopes: cfg.Auth.WriteScopes}
-	def, err := facade.Swagger(fac.Operations(), fac.Schema(), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	props, err := facade.APIProperties(opts)
+	definition := facade.DefinitionsByOrigin(pub.Origin, func(origin string) ([]byte, error) {
+		o := opts
+		o.PublicURL = origin
+		return facade.Swagger(fac.Operations(), fac.Schema(), o)
+	})
+	props, err := facade.APIProperties(fac.Operations(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	loaders := &droppingLoaders{DB: db, limit: waitLimit(t)}
-	srv.Config.Handler = server.NewHandler(cfg, server.Deps{
+	srv.Config.Handler = loaders.track(server.NewHandler(cfg, server.Deps{
 		Log: log, Exec: exec, Loaders: loaders, Upstream: runtimeUpstreams(t, o), Ready: db,
 		Authenticate: authn.Middleware(server.WriteError),
-		Issuer:       dev.Handler(),
+		Issuer:       dev.HandlerAt(pub.Origin),
 		Facade:       fac,
-		Definition:   facade.DefinitionHandler(def),
-	})
+		Definition:   definition,
+	}))
 	srv.Start()
 	t.Cleanup(srv.Close)
 
@@ -187,21 +193,34 @@ func (e *rtEnv) client(t *testing.T, kind connectortest.Kind, login string) *con
 }
 
 // droppingLoaders are the store's loaders with one fault: once armed, the
-// next store lookup (RecordBackorder reads the store for its answer only
-// after the write committed) abandons the caller's connection and waits
-// until the service has noticed, as when a flow's connection drops
-// mid-request.
+// next store lookup (RecordBackorder reads the store while it builds its
+// answer, after its write) abandons the caller's connection and waits until
+// the service has noticed, as when a flow's connection drops mid-request.
 type droppingLoaders struct {
 	*store.DB
 	limit time.Duration
 	armed atomic.Pointer[context.CancelFunc]
+	// request is the context of the latest request, which ends when the
+	// server sees its client leave; the loader's own context is the
+	// write's, which deliberately outlives the client.
+	request atomic.Pointer[context.Context]
+}
+
+// track records each request's context for StoresByID to watch.
+func (l *droppingLoaders) track(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		l.request.Store(&ctx)
+		next.ServeHTTP(w, r)
+	})
 }
 
 func (l *droppingLoaders) StoresByID(ctx context.Context, ids []string) (map[string]store.Store, error) {
 	if abandon := l.armed.Swap(nil); abandon != nil {
+		gone := (*l.request.Load()).Done()
 		(*abandon)()
 		select {
-		case <-ctx.Done():
+		case <-gone:
 		case <-time.After(l.limit):
 		}
 	}
