@@ -453,9 +453,11 @@ func swResponse(desc string) *spec.Response {
 
 func swIdempotencyKeyParam() spec.Parameter {
 	p := spec.HeaderParam("Idempotency-Key").Typed("string", "").AsOptional()
-	p.Description = "A unique value, such as a GUID, that makes retries of this call safe: a retry with the same key returns the first result instead of writing twice."
+	p.Description = "A unique value per action, such as GUID() set when the screen opens or the flow's run name, that makes retries safe: a retry with the same key returns the first result instead of writing twice."
 	p.AddExtension("x-ms-summary", "Idempotency Key")
-	p.AddExtension("x-ms-visibility", "advanced")
+	// Shown with the required inputs, not under advanced: flows retry every
+	// POST on a 5xx or a timeout, and only a key makes that retry harmless.
+	p.AddExtension("x-ms-visibility", "important")
 	return *p
 }
 
@@ -720,7 +722,6 @@ func (g *swGenerator) bodyParam(op *Operation) (*spec.Parameter, error) {
 		p := spec.StringProperty()
 		p.Description = "A unique value, such as a GUID made when the screen opens, that makes retries of this call safe; use it when you cannot set the Idempotency-Key header."
 		p.AddExtension("x-ms-summary", "Client Request ID")
-		p.AddExtension("x-ms-visibility", "advanced")
 		s.Properties[k] = *p
 	}
 	bp := spec.BodyParam("body", s)

@@ -516,3 +516,34 @@ func TestAPIPropertiesUpdateNextLink(t *testing.T) {
 		})
 	}
 }
+
+// TestIdempotencyKeyVisible: every write offers the Idempotency-Key header
+// where makers see it (not under advanced), since flows retry every POST.
+func TestIdempotencyKeyVisible(t *testing.T) {
+	def := decode(t, realDefinition(t))
+	writes := 0
+	for path, item := range asObj(def["paths"]) {
+		op := asObj(asObj(item)["post"])
+		if op == nil {
+			continue
+		}
+		writes++
+		found := false
+		for _, p := range asArr(op["parameters"]) {
+			p := asObj(p)
+			if p["in"] != "header" || p["name"] != "Idempotency-Key" {
+				continue
+			}
+			found = true
+			if v := asStr(p["x-ms-visibility"]); v == "advanced" || v == "internal" {
+				t.Errorf("POST %s: Idempotency-Key has x-ms-visibility %q", path, v)
+			}
+		}
+		if !found {
+			t.Errorf("POST %s: no Idempotency-Key header parameter", path)
+		}
+	}
+	if writes == 0 {
+		t.Fatal("the definition has no POST operations")
+	}
+}
