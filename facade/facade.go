@@ -58,9 +58,10 @@ type Options struct {
 	// write runs on even when its caller goes away, so that a retry finds
 	// its answer; this is what stops it.
 	WriteTimeout time.Duration
-	// OnWriteStep, when set, is called at each step of every write, for
-	// fault-injection tests (stop the process, drop the connection).
-	OnWriteStep func(r *http.Request, step WriteStep)
+	// onWriteStep, when set, is called at each step of every write: the
+	// fault-injection tests stop the process or drop the connection there
+	// (set through export_test.go; production code cannot).
+	onWriteStep func(r *http.Request, step WriteStep)
 	// Operations replaces the embedded operation files (tests).
 	Operations []Operation
 }

@@ -76,14 +76,14 @@ func faultChild() error {
 	killAt := facade.WriteStep(os.Getenv(childKillAt))
 	nth, _ := strconv.Atoi(os.Getenv(childKillNth))
 	var reached atomic.Int64
-	fac, err := facade.New(exec, db, facade.Options{Log: log, OnWriteStep: func(_ *http.Request, s facade.WriteStep) {
+	fac, err := facade.New(exec, db, facade.WithWriteStepHook(facade.Options{Log: log}, func(_ *http.Request, s facade.WriteStep) {
 		if s == killAt && reached.Add(1) == int64(nth) {
 			// As a crash or an OOM kill would: no deferred rollback, no
 			// connection closed politely.
 			_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
 			select {}
 		}
-	}})
+	}))
 	if err != nil {
 		return err
 	}
@@ -296,16 +296,15 @@ func testWritesSurviveKillUnderLoad(t *testing.T, f faultDB) {
 func testWriteOutlivesDroppedConnection(t *testing.T, f faultDB) {
 	reached := make(chan struct{}, 1)
 	gone := make(chan error, 1)
-	env := newEnvOpts(t, f.db, cachedtest.Start(t, cachedtest.Options{}), facade.Options{
-		OnWriteStep: func(r *http.Request, s facade.WriteStep) {
+	env := newEnvOpts(t, f.db, cachedtest.Start(t, cachedtest.Options{}), facade.WithWriteStepHook(facade.Options{},
+		func(r *http.Request, s facade.WriteStep) {
 			if s != facade.StepBegun || r.Header.Get(dropTestHeader) == "" {
 				return
 			}
 			reached <- struct{}{}
 			// Go on only once the server has seen the client leave.
 			gone <- waitDone(t, r.Context())
-		},
-	})
+		}))
 	srv := httptest.NewServer(env.h)
 	defer srv.Close()
 

@@ -16,7 +16,7 @@ import (
 // anonymousUser scopes idempotency keys when authentication is off.
 const anonymousUser = "anonymous"
 
-// WriteStep names a point in a write's life, for Options.OnWriteStep.
+// WriteStep names a point in a write's life, where fault-injection tests strike.
 type WriteStep string
 
 // The steps of a write, in order. Fault-injection tests stop the process at
@@ -182,8 +182,8 @@ func inProgress(reqID string) answer {
 }
 
 func (f *Facade) step(r *http.Request, s WriteStep) {
-	if f.opts.OnWriteStep != nil {
-		f.opts.OnWriteStep(r, s)
+	if f.opts.onWriteStep != nil {
+		f.opts.onWriteStep(r, s)
 	}
 }
 
