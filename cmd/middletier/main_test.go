@@ -52,7 +52,13 @@ func startService(t *testing.T, env map[string]string) (string, string) {
 		}
 	})
 	base := "http://" + addr
-	deadline := time.Now().Add(60 * time.Second)
+	// First start seeds the demo data, which takes most of a minute under
+	// -race on a loaded machine: wait as long as the test may run, leaving
+	// room for the shutdown above.
+	deadline := time.Now().Add(10 * time.Minute)
+	if d, ok := t.Deadline(); ok {
+		deadline = d.Add(-45 * time.Second)
+	}
 	for {
 		res, err := http.Get(base + "/readyz")
 		if err == nil {
@@ -67,7 +73,7 @@ func startService(t *testing.T, env map[string]string) (string, string) {
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("service not ready after 60s:\n%s", logs.String())
+			t.Fatalf("service not ready by the test's deadline:\n%s", logs.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
