@@ -149,7 +149,7 @@ func (f *Facade) serve(w http.ResponseWriter, r *http.Request, op *Operation) {
 		return
 	}
 
-	a := f.run(r.Context(), r, op, b.vars).answer
+	a := f.run(r.Context(), r, op, b.vars)
 	if a.status != http.StatusOK {
 		w.Header().Set("Cache-Control", "no-store")
 		writeAnswer(w, a)
@@ -184,7 +184,7 @@ func etagMatches(header, etag string) bool {
 // /graphql transports do, and shapes the answer. ctx is r's context or, for
 // a write, one that outlives the caller's connection and carries its
 // transaction.
-func (f *Facade) run(ctx context.Context, r *http.Request, op *Operation, vars map[string]any) shaped {
+func (f *Facade) run(ctx context.Context, r *http.Request, op *Operation, vars map[string]any) answer {
 	reqID := middleware.GetReqID(ctx)
 	start := graphql.Now()
 	ctx = graphql.StartOperationTrace(ctx)
@@ -205,7 +205,7 @@ func (f *Facade) run(ctx context.Context, r *http.Request, op *Operation, vars m
 	if resp == nil {
 		// The executor gives no response only when the request's context
 		// ended (deadline or client gone).
-		return shaped{answer: errorAnswer(http.StatusGatewayTimeout, CodeTimeout, "the request took too long", reqID, nil)}
+		return errorAnswer(http.StatusGatewayTimeout, CodeTimeout, "the request took too long", reqID, nil)
 	}
 	return op.shape(resp, r, f.opts.origin(r), reqID)
 }

@@ -157,7 +157,7 @@ func (f *Facade) write(r *http.Request, op *Operation, b bound) (a answer, repla
 
 	s := f.run(unit.Context(ctx), r, op, b.vars)
 	if s.status >= 300 {
-		return s.answer, false // nothing is committed
+		return s, false // nothing is committed
 	}
 	if k != nil {
 		if err := unit.CompleteIdempotency(ctx, *k, s.status, s.body); err != nil {
@@ -174,7 +174,7 @@ func (f *Facade) write(r *http.Request, op *Operation, b bound) (a answer, repla
 		return errorAnswer(http.StatusServiceUnavailable, CodeUnavailable, "the request could not be recorded; retry later", reqID, nil), false
 	}
 	f.step(r, StepCommitted)
-	return s.answer, false
+	return s, false
 }
 
 func inProgress(reqID string) answer {

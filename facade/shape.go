@@ -14,24 +14,17 @@ import (
 	"github.com/middletier/middletier/internal/publicurl"
 )
 
-// shaped is an operation's GraphQL response turned into a REST answer.
-type shaped struct {
-	answer
-}
-
-// shape turns resp into the REST body: the value at op.Result without any
+// shape turns resp into the REST answer: the value at op.Result without any
 // wrapper, lists as {value, nextLink, nextCursor}, nulls left out.
-func (op *Operation) shape(resp *graphql.Response, r *http.Request, origin, requestID string) shaped {
+func (op *Operation) shape(resp *graphql.Response, r *http.Request, origin, requestID string) answer {
 	var data any
 	if len(resp.Data) > 0 {
 		dec := json.NewDecoder(bytes.NewReader(resp.Data))
 		dec.UseNumber() // numbers pass through exactly as the executor wrote them
 		if err := dec.Decode(&data); err != nil {
-			return shaped{answer: errorAnswer(http.StatusInternalServerError, gqlerr.Internal, "internal server error", requestID, nil)}
+			return errorAnswer(http.StatusInternalServerError, gqlerr.Internal, "internal server error", requestID, nil)
 		}
 	}
-	var out shaped
-
 	value, missing := data, ""
 	if op.Result != "" {
 		for _, k := range strings.Split(op.Result, ".") {
@@ -56,15 +49,13 @@ func (op *Operation) shape(resp *graphql.Response, r *http.Request, origin, requ
 	}
 	switch {
 	case len(fatal) > 0:
-		out.answer = op.graphQLErrorAnswer(fatal, requestID)
-		return out
+		return op.graphQLErrorAnswer(fatal, requestID)
 	case value == nil:
 		// A nullable lookup (product(sku:)) found nothing.
 		if missing == "" {
 			missing = "result"
 		}
-		out.answer = errorAnswer(http.StatusNotFound, gqlerr.NotFound, fmt.Sprintf("%s not found", missing), requestID, nil)
-		return out
+		return errorAnswer(http.StatusNotFound, gqlerr.NotFound, fmt.Sprintf("%s not found", missing), requestID, nil)
 	}
 
 	value = dropNulls(value)
@@ -90,8 +81,7 @@ func (op *Operation) shape(resp *graphql.Response, r *http.Request, origin, requ
 	}
 	// The same status the definition declares (201 for a create), so flows
 	// that branch on it see what the connector promised.
-	out.answer = answer{status: SuccessStatus(op), body: encode(value)}
-	return out
+	return answer{status: SuccessStatus(op), body: encode(value)}
 }
 
 // nextLink is the absolute URL of the next page: the public origin the
