@@ -2,7 +2,6 @@ package facade_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -116,10 +115,7 @@ func testAuth(db *store.DB) func(http.Handler) http.Handler {
 func seeded(t *testing.T) map[string]*env {
 	t.Helper()
 	out := map[string]*env{}
-	for _, e := range storetest.Engines(t) {
-		if err := e.DB.Seed(context.Background(), 1); err != nil {
-			t.Fatalf("seed %s: %v", e.Name, err)
-		}
+	for _, e := range storetest.SeededEngines(t) {
 		out[e.Name] = newEnv(t, e.DB)
 	}
 	return out

@@ -106,33 +106,25 @@ type faultDB struct {
 func faultDBs(t *testing.T) []faultDB {
 	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
-	lite, err := store.Open(ctx, store.Options{DataDir: dir})
+	lite, dir := storetest.SeededSQLite(t)
+	out := []faultDB{{name: "sqlite", db: lite, childEnv: []string{childDataDir + "=" + dir}}}
+	if os.Getenv(storetest.PostgresEnv) == "" {
+		t.Logf("PostgreSQL tests skipped: %s is not set", storetest.PostgresEnv)
+		return out
+	}
+	u := storetest.PostgresURL(t)
+	pg, err := store.Open(ctx, store.Options{DatabaseURL: u})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { lite.Close() })
-	out := []faultDB{{name: "sqlite", db: lite, childEnv: []string{childDataDir + "=" + dir}}}
-	if os.Getenv(storetest.PostgresEnv) != "" {
-		u := storetest.PostgresURL(t)
-		pg, err := store.Open(ctx, store.Options{DatabaseURL: u})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { pg.Close() })
-		out = append(out, faultDB{name: "postgres", db: pg, childEnv: []string{childDBURL + "=" + u}})
-	} else {
-		t.Logf("PostgreSQL tests skipped: %s is not set", storetest.PostgresEnv)
+	t.Cleanup(func() { pg.Close() })
+	if err := pg.Migrate(ctx); err != nil {
+		t.Fatal(err)
 	}
-	for _, f := range out {
-		if err := f.db.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if err := f.db.Seed(ctx, 1); err != nil {
-			t.Fatal(err)
-		}
+	if err := pg.Seed(ctx, 1); err != nil {
+		t.Fatal(err)
 	}
-	return out
+	return append(out, faultDB{name: "postgres", db: pg, childEnv: []string{childDBURL + "=" + u}})
 }
 
 type child struct {

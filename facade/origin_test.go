@@ -1,7 +1,6 @@
 package facade_test
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -105,10 +104,7 @@ func TestLinksFollowTheRequest(t *testing.T) {
 		{"malicious forwarded host from a trusted peer", "", "127.0.0.1", "internal:8080", map[string]string{"X-Forwarded-Host": "evil.example/x?y=@z"}, "http://internal:8080"},
 		{"public URL wins", "https://api.contoso.com/edge", "127.0.0.1", "a.example", proxied, "https://api.contoso.com/edge"},
 	}
-	for _, eng := range storetest.Engines(t) {
-		if err := eng.DB.Seed(context.Background(), 1); err != nil {
-			t.Fatalf("seed %s: %v", eng.Name, err)
-		}
+	for _, eng := range storetest.SeededEngines(t) {
 		e := &env{db: eng.DB, up: cachedtest.Start(t, cachedtest.Options{})}
 		// One server per resolver, living as long as the test function.
 		servers := map[string]*httptest.Server{}

@@ -19,10 +19,7 @@ import (
 // only, on each engine seeded once. The problem cases are named after the
 // problems of issue 7 they catch.
 func TestRuntime(t *testing.T) {
-	for _, eng := range storetest.Engines(t) {
-		if err := eng.DB.Seed(context.Background(), 1); err != nil {
-			t.Fatalf("seed %s: %v", eng.Name, err)
-		}
+	for _, eng := range storetest.SeededEngines(t) {
 		e := newRuntimeEnv(t, eng.DB, rtOptions{})
 		t.Run(eng.Name, func(t *testing.T) {
 			t.Run("every operation as a flow", func(t *testing.T) { testEveryOperation(t, e, connectortest.Flow) })

@@ -146,10 +146,7 @@ func emptyServer(t *testing.T) *testServer {
 func engines(t *testing.T) map[string]*testServer {
 	t.Helper()
 	out := map[string]*testServer{}
-	for _, e := range storetest.Engines(t) {
-		if err := e.DB.Seed(context.Background(), 1); err != nil {
-			t.Fatalf("seed %s: %v", e.Name, err)
-		}
+	for _, e := range storetest.SeededEngines(t) {
 		s := newServer(t, e.DB)
 		s.Token = s.tokenFor(t, "devon")
 		out[e.Name] = s
