@@ -49,7 +49,12 @@ type Database struct {
 
 // HTTP bounds what one request may cost.
 type HTTP struct {
-	MaxBodyBytes    int64
+	MaxBodyBytes int64
+	// BodyBudgetBytes bounds the bytes all request bodies in flight may
+	// hold together; a body that cannot get its share within BodyBudgetWait
+	// is refused with 503 and Retry-After.
+	BodyBudgetBytes int64
+	BodyBudgetWait  time.Duration
 	ReadTimeout     time.Duration
 	WriteTimeout    time.Duration
 	IdleTimeout     time.Duration
@@ -84,7 +89,12 @@ func Defaults() Config {
 		HTTP: HTTP{
 			// The Power Platform gateway forwards bodies up to 3,182,218 bytes;
 			// the service must accept at least that.
-			MaxBodyBytes:    4 << 20,
+			MaxBodyBytes: 4 << 20,
+			// Eight bodies of the largest size at once: connector bodies are
+			// small, so only a burst of large uploads ever waits, and the
+			// memory they hold stays a fixed, known amount.
+			BodyBudgetBytes: 32 << 20,
+			BodyBudgetWait:  5 * time.Second,
 			ReadTimeout:     30 * time.Second,
 			WriteTimeout:    90 * time.Second,
 			IdleTimeout:     120 * time.Second,
@@ -122,6 +132,8 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.Database.AutoSeed, "auto-seed", c.Database.AutoSeed, "seed demo data (scale 1) when the database is empty at start")
 	fs.IntVar(&c.Database.MaxConns, "db-max-conns", c.Database.MaxConns, "maximum open database connections (0 = engine default)")
 	fs.Int64Var(&c.HTTP.MaxBodyBytes, "max-body-bytes", c.HTTP.MaxBodyBytes, "largest request body accepted, in bytes (larger gets 413)")
+	fs.Int64Var(&c.HTTP.BodyBudgetBytes, "body-budget-bytes", c.HTTP.BodyBudgetBytes, "memory all request bodies in flight may hold together, in bytes (at least max-body-bytes); a body that cannot get its share in time gets 503")
+	fs.DurationVar(&c.HTTP.BodyBudgetWait, "body-budget-wait", c.HTTP.BodyBudgetWait, "how long a request body waits for its share of body-budget-bytes before 503")
 	fs.DurationVar(&c.HTTP.ReadTimeout, "read-timeout", c.HTTP.ReadTimeout, "time allowed to read a whole request")
 	fs.DurationVar(&c.HTTP.WriteTimeout, "write-timeout", c.HTTP.WriteTimeout, "time allowed to write a response")
 	fs.DurationVar(&c.HTTP.IdleTimeout, "idle-timeout", c.HTTP.IdleTimeout, "how long an idle keep-alive connection stays open")
@@ -209,7 +221,10 @@ func (c Config) Validate() error {
 	if c.HTTP.MaxBodyBytes < 3_182_218 {
 		errs = append(errs, fmt.Errorf("max-body-bytes must be at least 3182218 (the Power Platform gateway's limit), got %d", c.HTTP.MaxBodyBytes))
 	}
-	for name, d := range map[string]time.Duration{"read-timeout": c.HTTP.ReadTimeout, "write-timeout": c.HTTP.WriteTimeout, "idle-timeout": c.HTTP.IdleTimeout, "request-timeout": c.HTTP.RequestTimeout, "shutdown-timeout": c.HTTP.ShutdownTimeout} {
+	if c.HTTP.BodyBudgetBytes < c.HTTP.MaxBodyBytes {
+		errs = append(errs, fmt.Errorf("body-budget-bytes must be at least max-body-bytes (%d), got %d", c.HTTP.MaxBodyBytes, c.HTTP.BodyBudgetBytes))
+	}
+	for name, d := range map[string]time.Duration{"body-budget-wait": c.HTTP.BodyBudgetWait, "read-timeout": c.HTTP.ReadTimeout, "write-timeout": c.HTTP.WriteTimeout, "idle-timeout": c.HTTP.IdleTimeout, "request-timeout": c.HTTP.RequestTimeout, "shutdown-timeout": c.HTTP.ShutdownTimeout} {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("%s must be positive, got %s", name, d))
 		}
@@ -246,6 +261,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("database_url", dbURL),
 		slog.Bool("auto_seed", c.Database.AutoSeed),
 		slog.Int64("max_body_bytes", c.HTTP.MaxBodyBytes),
+		slog.Int64("body_budget_bytes", c.HTTP.BodyBudgetBytes),
 		slog.Duration("request_timeout", c.HTTP.RequestTimeout),
 		slog.Any("cors_origins", c.HTTP.CORSOrigins),
 		slog.Int("complexity_limit", c.GraphQL.ComplexityLimit),

@@ -24,6 +24,11 @@ func TestParse(t *testing.T) {
 		}, ""},
 		{"bad env value names the variable", nil, map[string]string{"MIDDLETIER_AUTO_SEED": "maybe"}, nil, "MIDDLETIER_AUTO_SEED"},
 		{"body limit below the gateway's", []string{"--max-body-bytes", "1000"}, nil, nil, "max-body-bytes"},
+		{"body budget below the body limit", []string{"--body-budget-bytes", "1048576"}, nil, nil, "body-budget-bytes"},
+		{"body budget from env", nil, map[string]string{"MIDDLETIER_BODY_BUDGET_BYTES": "67108864", "MIDDLETIER_BODY_BUDGET_WAIT": "2s"}, func(c Config) bool {
+			return c.HTTP.BodyBudgetBytes == 64<<20 && c.HTTP.BodyBudgetWait == 2*time.Second
+		}, ""},
+		{"body budget wait zero", []string{"--body-budget-wait", "0s"}, nil, nil, "body-budget-wait"},
 		{"not a postgres url", []string{"--database-url", "mysql://db"}, nil, nil, "database-url"},
 		{"bad log format", []string{"--log-format", "xml"}, nil, nil, "log-format"},
 		{"upstream defaults: demos, 3s, TTLs", nil, nil, func(c Config) bool {

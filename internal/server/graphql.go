@@ -45,7 +45,8 @@ func (e *Executor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(graphql.StartOperationTrace(r.Context()))
 	for _, t := range e.transports {
 		if t.Supports(r) {
-			t.Do(w, r, e.Executor)
+			rw := &requestErrorWriter{ResponseWriter: w}
+			t.Do(rw, r, requestErrors{Executor: e.Executor, w: rw})
 			return
 		}
 	}

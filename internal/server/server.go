@@ -4,10 +4,8 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -61,6 +59,7 @@ type Deps struct {
 
 // NewHandler builds the whole HTTP surface.
 func NewHandler(cfg config.Config, d Deps) http.Handler {
+	budget := newBodyBudget(cfg.HTTP.BodyBudgetBytes, cfg.HTTP.BodyBudgetWait)
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID)
 	r.Use(echoRequestID)
@@ -94,7 +93,6 @@ func NewHandler(cfg config.Config, d Deps) http.Handler {
 
 	r.Group(func(r chi.Router) {
 		r.Use(middleware.Timeout(cfg.HTTP.RequestTimeout))
-		r.Use(limitBody(cfg.HTTP.MaxBodyBytes))
 		if len(cfg.HTTP.CORSOrigins) > 0 {
 			r.Use(cors.Handler(cors.Options{
 				AllowedOrigins: cfg.HTTP.CORSOrigins,
@@ -108,9 +106,13 @@ func NewHandler(cfg config.Config, d Deps) http.Handler {
 			r.Method(http.MethodGet, "/api/v1/swagger.json", d.Definition)
 		}
 		r.Group(func(r chi.Router) {
+			// Identity before bytes: the token is in the headers, so a
+			// request without one is refused before any of its body is
+			// read, and only signed-in callers draw on the body budget.
 			if d.Authenticate != nil {
 				r.Use(d.Authenticate)
 			}
+			r.Use(limitBody(cfg.HTTP.MaxBodyBytes, budget))
 			r.Use(loaders.Middleware(d.Loaders, d.Upstream, cfg.GraphQL.BatchWait))
 			r.Handle("/graphql", graphqlHTTP(d.Exec))
 			if d.Facade != nil {
@@ -177,39 +179,6 @@ func Recoverer(log *slog.Logger) func(http.Handler) http.Handler {
 				log.ErrorContext(r.Context(), "panic", "panic", p, "request_id", middleware.GetReqID(r.Context()), "stack", string(debug.Stack()))
 				writeError(w, r, http.StatusInternalServerError, gqlerr.Internal, "internal server error")
 			}()
-			next.ServeHTTP(w, r)
-		})
-	}
-}
-
-// limitBody refuses bodies over max with 413 before any handler reads them.
-// The body is read here, once, so that an oversize chunked body is refused
-// with a clear status rather than surfacing as a read error mid-request.
-func limitBody(max int64) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Body == nil || r.Body == http.NoBody {
-				next.ServeHTTP(w, r)
-				return
-			}
-			tooLarge := func() {
-				writeError(w, r, http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE", fmt.Sprintf("request body is larger than %d bytes", max))
-			}
-			if r.ContentLength > max {
-				tooLarge()
-				return
-			}
-			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
-			var mbe *http.MaxBytesError
-			switch {
-			case errors.As(err, &mbe):
-				tooLarge()
-				return
-			case err != nil:
-				writeError(w, r, http.StatusBadRequest, gqlerr.BadUserInput, "could not read the request body")
-				return
-			}
-			r.Body = io.NopCloser(bytes.NewReader(body))
 			next.ServeHTTP(w, r)
 		})
 	}
