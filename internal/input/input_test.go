@@ -10,6 +10,7 @@ import (
 
 	"github.com/middletier/middletier/graph"
 	"github.com/middletier/middletier/internal/input"
+	"github.com/middletier/middletier/internal/store"
 )
 
 func productSchema(t testing.TB) *ast.Schema {
@@ -200,4 +201,17 @@ func FuzzContract(f *testing.F) {
 			t.Fatalf("first %d: got %v, want a violation at variable.n", n, v)
 		}
 	})
+}
+
+// TestNoteLimitIsTheStores: the store guards what it writes with
+// store.MaxNoteLen and the schema declares the limit makers see; the store
+// cannot read the schema (graph binds to store types), so this pins the two.
+func TestNoteLimitIsTheStores(t *testing.T) {
+	schema := productSchema(t)
+	for _, typ := range []string{"RecordBackorderInput", "UpdateBackorderStatusInput"} {
+		l, err := input.LimitsOf(schema.Types[typ].Fields.ForName("note").Directives)
+		if err != nil || l.MaxLength != store.MaxNoteLen {
+			t.Errorf("%s.note: @maxLength %d (%v), store.MaxNoteLen %d", typ, l.MaxLength, err, store.MaxNoteLen)
+		}
+	}
 }
