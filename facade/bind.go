@@ -20,6 +20,8 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/validator"
+
+	"github.com/middletier/middletier/internal/input"
 )
 
 // bindError is a client mistake in one parameter: always a 400 naming it.
@@ -37,9 +39,6 @@ func (e *bindError) Error() string {
 	return e.Param + ": " + e.Reason
 }
 
-// maxPageSize is the largest page every connection serves (the store's limit).
-const maxPageSize = 100
-
 // maxKeyLen bounds idempotency keys: long enough for any GUID or hash.
 const maxKeyLen = 255
 
@@ -53,7 +52,7 @@ type bound struct {
 // bind maps the request's path, query, header and body parameters onto op's
 // variables with GraphQL input coercion, accepting what the connector
 // runtime sends (True/False, 1.0 for an Int, blank for "not given").
-func (op *Operation) bind(r *http.Request, schema *ast.Schema) (bound, *bindError) {
+func (op *Operation) bind(r *http.Request, schema *ast.Schema, contract *input.Contract) (bound, *bindError) {
 	vars := map[string]any{}
 	var b bound
 	var obj map[string]any
@@ -126,14 +125,6 @@ func (op *Operation) bind(r *http.Request, schema *ast.Schema) (bound, *bindErro
 		if err != nil {
 			return b, &bindError{Param: p.Name, In: p.In, Reason: err.Error()}
 		}
-		if op.Paged && p.Variable == op.PageSize && p.Field == "" {
-			// Checked here, not left to the store: an oversized page would
-			// first trip the complexity limit with a message that names no
-			// parameter.
-			if n, _ := v.(int64); n < 1 || n > maxPageSize {
-				return b, &bindError{Param: p.Name, In: p.In, Reason: fmt.Sprintf("expected a whole number from 1 to %d, got %s", maxPageSize, quote(raw))}
-			}
-		}
 		if p.Field != "" {
 			obj[p.Field] = v // the path wins over the same property in the body
 		} else {
@@ -145,6 +136,13 @@ func (op *Operation) bind(r *http.Request, schema *ast.Schema) (bound, *bindErro
 	// anything the conversions above let through.
 	if _, err := validator.VariableValues(schema, op.Op, vars); err != nil {
 		return b, op.fromValidation(err)
+	}
+	// The input contract (text limits, page size ranges) is checked here
+	// too, by the same checker the executor runs, so that a violation names
+	// the REST parameter (pageSize, newCustomer.name) rather than the
+	// GraphQL variable.
+	if v := contract.Check(op.Op, vars); v != nil {
+		return b, op.fromValidation(&gqlerror.Error{Message: v.Reason, Path: v.Path})
 	}
 	b.vars = vars
 	if op.Write {

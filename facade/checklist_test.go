@@ -1068,6 +1068,22 @@ var checklist = []rule{
 		}
 		return v
 	}},
+	{"W/string-maxLength", "[ours] every free-text request parameter and body property declares maxLength, so makers see the limit the service enforces (issue 12)", func(p *connectorPackage) (v []string) {
+		free := func(m obj) bool { return m["type"] == "string" && !has(m, "enum") && !has(m, "maxLength") }
+		p.eachSchema(func(s schemaVisit) {
+			if s.body && free(s.s) {
+				v = append(v, s.where+": string without maxLength")
+			}
+		})
+		for _, o := range p.operations() {
+			for _, prm := range p.params(o) {
+				if prm["in"] != "body" && free(prm) {
+					v = append(v, fmt.Sprintf("%s: parameter %v: string without maxLength", o, prm["name"]))
+				}
+			}
+		}
+		return v
+	}},
 	{"W/schema-counts", "schemas per body ≤ 512, per operation ≤ 16,384 — S2 faq.md", func(p *connectorPackage) (v []string) {
 		perOp, perBody := map[string]int{}, map[string]int{}
 		p.eachSchema(func(s schemaVisit) {
@@ -1509,6 +1525,20 @@ func TestChecklistCatchesViolations(t *testing.T) {
 			for _, prm := range asArr(firstOp(d, "get")["parameters"]) {
 				if asObj(prm)["type"] == "integer" {
 					asObj(prm)["default"] = "twenty"
+				}
+			}
+		}, nil},
+		{"query parameter without maxLength", "W/string-maxLength", func(d obj) {
+			for _, prm := range asArr(firstOp(d, "get")["parameters"]) {
+				delete(asObj(prm), "maxLength")
+			}
+			op := firstOp(d, "get")
+			op["parameters"] = append(asArr(op["parameters"]), obj{"name": "q", "in": "query", "type": "string", "x-ms-summary": "Q", "description": "Text."})
+		}, nil},
+		{"body property without maxLength", "W/string-maxLength", func(d obj) {
+			for _, prm := range asArr(firstOp(d, "post")["parameters"]) {
+				if asObj(prm)["in"] == "body" {
+					asObj(asObj(prm)["schema"])["properties"].(map[string]any)["extra"] = obj{"type": "string", "description": "Extra.", "x-ms-summary": "Extra"}
 				}
 			}
 		}, nil},

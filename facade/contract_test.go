@@ -108,6 +108,21 @@ func compareSchemas(where string, a, b obj, request bool, out *[]string) {
 			}
 		}
 	}
+	if request {
+		// Tightening a declared limit breaks callers that sent a value the
+		// published contract allowed. Declaring a limit where there was none
+		// is not counted: the first limits (issue 12) bound text that never
+		// worked (a 1 MB name was a 500 on PostgreSQL, NUL was a 500
+		// everywhere), so no published app relied on it.
+		for _, k := range []string{"maxLength", "maximum"} {
+			if x, y, ok := bothNumbers(a, b, k); ok && y < x {
+				*out = append(*out, fmt.Sprintf("%s: %s lowered from %v to %v", where, k, x, y))
+			}
+		}
+		if x, y, ok := bothNumbers(a, b, "minimum"); ok && y > x {
+			*out = append(*out, fmt.Sprintf("%s: minimum raised from %v to %v", where, x, y))
+		}
+	}
 	ap, bp := asObj(a["properties"]), asObj(b["properties"])
 	for _, k := range slices.Sorted(maps.Keys(ap)) {
 		if !has(bp, k) {
@@ -128,6 +143,13 @@ func compareSchemas(where string, a, b obj, request bool, out *[]string) {
 	}
 }
 
+// bothNumbers returns a[k] and b[k] when both are numbers.
+func bothNumbers(a, b obj, k string) (x, y float64, ok bool) {
+	x, okA := a[k].(float64)
+	y, okB := b[k].(float64)
+	return x, y, okA && okB
+}
+
 const contractBase = `{
   "swagger": "2.0",
   "paths": {
@@ -136,7 +158,8 @@ const contractBase = `{
       "parameters": [
         {"name": "storeId", "in": "path", "required": true, "type": "string"},
         {"name": "status", "in": "query", "type": "string", "enum": ["OPEN", "CANCELLED"]},
-        {"name": "pageSize", "in": "query", "type": "integer", "format": "int32", "default": 20}
+        {"name": "pageSize", "in": "query", "type": "integer", "format": "int32", "default": 20, "minimum": 1, "maximum": 100},
+        {"name": "search", "in": "query", "type": "string", "maxLength": 200}
       ],
       "responses": {"200": {"description": "ok", "schema": {"type": "object", "properties": {
         "value": {"type": "array", "items": {"type": "object", "required": ["id"], "properties": {
@@ -194,6 +217,9 @@ func TestBreakingChanges(t *testing.T) {
 			param(d, "status")["enum"] = []any{"OPEN", "CANCELLED", "NOTIFIED"}
 		}, nil},
 		{"default changed", func(d obj) { param(d, "pageSize")["default"] = 50 }, nil},
+		{"maxLength declared where there was none", func(d obj) { asObj(asObj(body(d)["properties"])["note"])["maxLength"] = 500 }, nil},
+		{"maxLength raised", func(d obj) { param(d, "search")["maxLength"] = 400 }, nil},
+		{"range widened", func(d obj) { param(d, "pageSize")["maximum"] = 200; param(d, "pageSize")["minimum"] = 0 }, nil},
 		{"optional body property added", func(d obj) { asObj(body(d)["properties"])["quantity"] = obj{"type": "integer", "format": "int32"} }, nil},
 
 		{"operation removed", func(d obj) { delete(asObj(d["paths"]), "/backorders") }, []string{"RecordBackorder: operation removed"}},
@@ -223,6 +249,9 @@ func TestBreakingChanges(t *testing.T) {
 			props := asObj(at(get(d), "responses", "200", "schema", "properties"))
 			props["value"] = obj{"type": "object", "properties": obj{"id": obj{"type": "string"}}}
 		}, []string{"response.value: type array/<nil> changed to object/<nil>"}},
+		{"maxLength lowered", func(d obj) { param(d, "search")["maxLength"] = 100 }, []string{"search: maxLength lowered from 200 to 100"}},
+		{"maximum lowered", func(d obj) { param(d, "pageSize")["maximum"] = 50 }, []string{"pageSize: maximum lowered from 100 to 50"}},
+		{"minimum raised", func(d obj) { param(d, "pageSize")["minimum"] = 5 }, []string{"pageSize: minimum raised from 1 to 5"}},
 		{"body property newly required", func(d obj) { body(d)["required"] = []any{"sku", "note"} }, []string{"body.note: newly required"}},
 		{"body property removed", func(d obj) { delete(asObj(body(d)["properties"]), "note") }, []string{"body.note: property removed"}},
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/middletier/middletier/internal/gqlerr"
+	"github.com/middletier/middletier/internal/input"
 	"github.com/middletier/middletier/internal/store"
 )
 
@@ -68,13 +69,16 @@ type Options struct {
 
 // Facade is the REST connector facade, mounted at /api/v1.
 type Facade struct {
-	ops    []Operation
-	exec   Executor
-	store  WriteStore
-	opts   Options
-	log    *slog.Logger
-	router chi.Router
-	keys   keyLocks
+	ops  []Operation
+	exec Executor
+	// contract is the input contract read from exec's schema: the executor
+	// checks it too, the binder checks it first to name REST parameters.
+	contract *input.Contract
+	store    WriteStore
+	opts     Options
+	log      *slog.Logger
+	router   chi.Router
+	keys     keyLocks
 	// lastCleanup (unix ms) spaces out expired-key cleanup, which rides on
 	// writes instead of needing a goroutine with a lifecycle of its own.
 	lastCleanup atomic.Int64
@@ -106,7 +110,11 @@ func New(exec Executor, ws WriteStore, opts Options) (*Facade, error) {
 			return nil, fmt.Errorf("connector operations: %w", err)
 		}
 	}
-	f := &Facade{ops: ops, exec: exec, store: ws, opts: opts, log: opts.Log}
+	contract, err := input.New(exec.Schema())
+	if err != nil {
+		return nil, fmt.Errorf("input limits: %w", err)
+	}
+	f := &Facade{ops: ops, exec: exec, contract: contract, store: ws, opts: opts, log: opts.Log}
 	r := chi.NewRouter()
 	for i := range f.ops {
 		op := &f.ops[i]
@@ -134,7 +142,7 @@ func (f *Facade) ServeHTTP(w http.ResponseWriter, r *http.Request) { f.router.Se
 
 func (f *Facade) serve(w http.ResponseWriter, r *http.Request, op *Operation) {
 	reqID := middleware.GetReqID(r.Context())
-	b, berr := op.bind(r, f.exec.Schema())
+	b, berr := op.bind(r, f.exec.Schema(), f.contract)
 	if berr != nil {
 		writeAnswer(w, bindErrorAnswer(berr, reqID))
 		return

@@ -914,8 +914,10 @@ func testErrorContract(t *testing.T, e *env) {
 		status int
 		code   string
 	}{
-		{"long store id", get("/api/v1/stores/"+long+"/products/SKU-00001/availability", "devon"), 404, "NOT_FOUND"},
-		{"long event id", post("/api/v1/events/"+long+"/rsvp", "casey", `{"response":"GOING"}`), 404, "NOT_FOUND"},
+		// Ids are at most 64 characters (@maxLength in the schema): refused
+		// before any lookup.
+		{"long store id", get("/api/v1/stores/"+long+"/products/SKU-00001/availability", "devon"), 400, "BAD_USER_INPUT"},
+		{"long event id", post("/api/v1/events/"+long+"/rsvp", "casey", `{"response":"GOING"}`), 400, "BAD_USER_INPUT"},
 		{"long query value", get("/api/v1/stores/S001/backorders?status="+long, "blake"), 400, "BAD_USER_INPUT"},
 		{"long body property", post("/api/v1/backorders", "avery", `{"`+long+`":1}`), 400, "BAD_USER_INPUT"},
 		{"long body value", post("/api/v1/backorders", "avery", `{"storeId":"S001","sku":"SKU-00001","contactPreference":"`+long+`"}`), 400, "BAD_USER_INPUT"},

@@ -19,6 +19,8 @@ import (
 
 	"github.com/go-openapi/spec"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/middletier/middletier/internal/input"
 )
 
 // DefinitionHandler serves a generated definition: GET /api/v1/swagger.json.
@@ -452,7 +454,7 @@ func swResponse(desc string) *spec.Response {
 }
 
 func swIdempotencyKeyParam() spec.Parameter {
-	p := spec.HeaderParam("Idempotency-Key").Typed("string", "").AsOptional()
+	p := spec.HeaderParam("Idempotency-Key").Typed("string", "").AsOptional().WithMaxLength(maxKeyLen)
 	p.Description = "A unique value per action, such as GUID() set when the screen opens or the flow's run name, that makes retries safe: a retry with the same key returns the first result instead of writing twice."
 	p.AddExtension("x-ms-summary", "Idempotency Key")
 	// Shown with the required inputs, not under advanced: flows retry every
@@ -511,6 +513,17 @@ func (g *swGenerator) param(op *Operation, p Param, byID map[string]*Operation) 
 	switch def.Kind {
 	case ast.Scalar:
 		sp.Type, sp.Format = swScalarType(def.Name)
+		var limits input.Limits
+		if field != nil {
+			limits = swLimits(field.Directives)
+		} else {
+			var ds []ast.DirectiveList
+			for _, ad := range swArgsFed(op, g.schema, p.Variable) {
+				ds = append(ds, ad.Directives)
+			}
+			limits = swLimits(ds...)
+		}
+		swApplyLimits(&sp.CommonValidations, sp.Type, limits)
 	case ast.Enum:
 		sp.Type = "string"
 		values, named := swEnumValues(def)
@@ -600,13 +613,21 @@ func swDefault(v any) any {
 // argDescription is the description of the first schema argument that
 // variable feeds in op's selection set.
 func swArgDescription(op *Operation, schema *ast.Schema, variable string) string {
-	var found string
+	for _, ad := range swArgsFed(op, schema, variable) {
+		if ad.Description != "" {
+			return ad.Description
+		}
+	}
+	return ""
+}
+
+// swArgsFed lists the schema arguments that variable feeds in op's
+// selection set, in document order.
+func swArgsFed(op *Operation, schema *ast.Schema, variable string) []*ast.ArgumentDefinition {
+	var found []*ast.ArgumentDefinition
 	var walk func(parent *ast.Definition, set ast.SelectionSet)
 	walk = func(parent *ast.Definition, set ast.SelectionSet) {
 		for _, sel := range set {
-			if found != "" {
-				return
-			}
 			switch s := sel.(type) {
 			case *ast.Field:
 				var fd *ast.FieldDefinition
@@ -618,9 +639,8 @@ func swArgDescription(op *Operation, schema *ast.Schema, variable string) string
 				}
 				for _, a := range s.Arguments {
 					if a.Value != nil && a.Value.Kind == ast.Variable && a.Value.Raw == variable {
-						if ad := fd.Arguments.ForName(a.Name); ad != nil && ad.Description != "" {
-							found = ad.Description
-							return
+						if ad := fd.Arguments.ForName(a.Name); ad != nil {
+							found = append(found, ad)
 						}
 					}
 				}
@@ -644,6 +664,29 @@ func swArgDescription(op *Operation, schema *ast.Schema, variable string) string
 	}
 	walk(swRootType(schema, op.Op), op.Op.SelectionSet)
 	return found
+}
+
+// swLimits are the input contract's limits on a value that feeds every one
+// of defs (each a schema argument or input field's directives): the
+// tightest of each, as the contract enforces all of them.
+func swLimits(defs ...ast.DirectiveList) input.Limits {
+	var out input.Limits
+	for _, ds := range defs {
+		// The schema's limits were checked when the executor was built;
+		// a bad directive here reads as no limit.
+		l, _ := input.LimitsOf(ds)
+		if l.MaxLength > 0 && (out.MaxLength == 0 || l.MaxLength < out.MaxLength) {
+			out.MaxLength = l.MaxLength
+		}
+		if l.HasRange {
+			if !out.HasRange {
+				out.HasRange, out.Min, out.Max = true, l.Min, l.Max
+			} else {
+				out.Min, out.Max = max(out.Min, l.Min), min(out.Max, l.Max)
+			}
+		}
+	}
+	return out
 }
 
 func swRootType(schema *ast.Schema, op *ast.OperationDefinition) *ast.Definition {
@@ -719,7 +762,7 @@ func (g *swGenerator) bodyParam(op *Operation) (*spec.Parameter, error) {
 		if _, clash := s.Properties[k]; clash {
 			return nil, fmt.Errorf("%s is also a field of %s", k, def.Name)
 		}
-		p := spec.StringProperty()
+		p := spec.StringProperty().WithMaxLength(maxKeyLen)
 		p.Description = "A unique value, such as a GUID made when the screen opens, that makes retries of this call safe; use it when you cannot set the Idempotency-Key header."
 		p.AddExtension("x-ms-summary", "Client Request ID")
 		s.Properties[k] = *p
@@ -748,6 +791,11 @@ func (g *swGenerator) inputSchema(def *ast.Definition, exclude map[string]bool, 
 		ps := g.inputType(f.Type, depth)
 		if ps == nil {
 			continue
+		}
+		if ps.Type.Contains("string") || ps.Type.Contains("integer") {
+			var cv spec.CommonValidations
+			swApplyLimits(&cv, ps.Type[0], swLimits(f.Directives))
+			ps.MaxLength, ps.Minimum, ps.Maximum = cv.MaxLength, cv.Minimum, cv.Maximum
 		}
 		ps.Description = swSentence(f.Description)
 		ps.AddExtension("x-ms-summary", TitleCase(f.Name))
@@ -783,6 +831,24 @@ func (g *swGenerator) inputType(t *ast.Type, depth int) *spec.Schema {
 		return g.inputSchema(def, nil, depth+1)
 	}
 	return nil
+}
+
+// swApplyLimits declares the input contract's limits: maxLength on text
+// (in characters, as the contract counts), minimum and maximum on ranged
+// whole numbers, so that a maker sees them in the designer.
+func swApplyLimits(cv *spec.CommonValidations, typ string, l input.Limits) {
+	switch typ {
+	case "string":
+		if l.MaxLength > 0 {
+			n := int64(l.MaxLength)
+			cv.MaxLength = &n
+		}
+	case "integer":
+		if l.HasRange {
+			lo, hi := float64(l.Min), float64(l.Max)
+			cv.Minimum, cv.Maximum = &lo, &hi
+		}
+	}
 }
 
 func swScalarSchema(name string) *spec.Schema {

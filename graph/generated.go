@@ -1310,6 +1310,30 @@ directive @upstream(
 ) on FIELD_DEFINITION
 
 """
+The longest text an argument or input field accepts, in characters (Unicode code points, not bytes). Longer values, text that is not valid UTF-8 and text with a NUL character are refused with a BAD_USER_INPUT error naming the argument, before anything runs; the REST connector declares the same limit as maxLength.
+"""
+directive @maxLength(
+  """
+  The most characters allowed.
+  """
+  n: Int!
+) on ARGUMENT_DEFINITION | INPUT_FIELD_DEFINITION
+
+"""
+The whole numbers an Int argument accepts; a value outside is refused with a BAD_USER_INPUT error naming the argument and the range, not replaced by a default.
+"""
+directive @range(
+  """
+  The smallest value allowed.
+  """
+  min: Int!
+  """
+  The largest value allowed.
+  """
+  max: Int!
+) on ARGUMENT_DEFINITION | INPUT_FIELD_DEFINITION
+
+"""
 An instant in time, as an RFC 3339 date-time in UTC with a Z suffix, for example 2026-11-21T09:30:00.000Z.
 """
 scalar DateTime
@@ -1330,11 +1354,11 @@ type Query {
     """
     How many stores to return (1 to 100).
     """
-    first: Int = 20
+    first: Int = 20 @range(min: 1, max: 100)
     """
-    The endCursor of the previous page; leave empty for the first page.
+    The endCursor of the previous page; leave empty for the first page. At most 512 characters.
     """
-    after: String
+    after: String @maxLength(n: 512)
   ): StoreConnection!
 
   """
@@ -1342,9 +1366,9 @@ type Query {
   """
   store(
     """
-    The store id, for example S001.
+    The store id, for example S001. At most 64 characters.
     """
-    id: ID!
+    id: ID! @maxLength(n: 64)
   ): Store
 
   """
@@ -1352,25 +1376,25 @@ type Query {
   """
   products(
     """
-    Text to find in the product name, description, SKU or barcode (case-insensitive).
+    Text to find in the product name, description, SKU or barcode (case-insensitive). At most 200 characters.
     """
-    search: String
+    search: String @maxLength(n: 200)
     """
-    An exact SKU or barcode, as scanned.
+    An exact SKU or barcode, as scanned. At most 64 characters.
     """
-    sku: String
+    sku: String @maxLength(n: 64)
     """
-    Only products in this category.
+    Only products in this category. At most 64 characters.
     """
-    category: String
+    category: String @maxLength(n: 64)
     """
     How many products to return (1 to 100).
     """
-    first: Int = 20
+    first: Int = 20 @range(min: 1, max: 100)
     """
-    The endCursor of the previous page; leave empty for the first page.
+    The endCursor of the previous page; leave empty for the first page. At most 512 characters.
     """
-    after: String
+    after: String @maxLength(n: 512)
   ): ProductConnection!
 
   """
@@ -1378,9 +1402,9 @@ type Query {
   """
   product(
     """
-    The product SKU, for example SKU-00001.
+    The product SKU, for example SKU-00001. At most 64 characters.
     """
-    sku: String!
+    sku: String! @maxLength(n: 64)
   ): Product
 
   """
@@ -1388,17 +1412,17 @@ type Query {
   """
   customers(
     """
-    Part of a name, a phone number or an email address (case-insensitive, at least 2 characters).
+    Part of a name, a phone number or an email address (case-insensitive, 2 to 200 characters).
     """
-    search: String!
+    search: String! @maxLength(n: 200)
     """
     How many customers to return (1 to 100).
     """
-    first: Int = 20
+    first: Int = 20 @range(min: 1, max: 100)
     """
-    The endCursor of the previous page; leave empty for the first page.
+    The endCursor of the previous page; leave empty for the first page. At most 512 characters.
     """
-    after: String
+    after: String @maxLength(n: 512)
   ): CustomerConnection!
 
   """
@@ -1406,9 +1430,9 @@ type Query {
   """
   customer(
     """
-    The customer id.
+    The customer id. At most 64 characters.
     """
-    id: ID!
+    id: ID! @maxLength(n: 64)
   ): Customer
 
   """
@@ -1416,9 +1440,9 @@ type Query {
   """
   backorders(
     """
-    The store whose backorders to list, for example S001.
+    The store whose backorders to list, for example S001. At most 64 characters.
     """
-    storeId: ID!
+    storeId: ID! @maxLength(n: 64)
     """
     Only backorders in this status; all statuses when left out.
     """
@@ -1426,11 +1450,11 @@ type Query {
     """
     How many backorders to return (1 to 100).
     """
-    first: Int = 20
+    first: Int = 20 @range(min: 1, max: 100)
     """
-    The endCursor of the previous page; leave empty for the first page.
+    The endCursor of the previous page; leave empty for the first page. At most 512 characters.
     """
-    after: String
+    after: String @maxLength(n: 512)
   ): BackorderConnection
 
   """
@@ -1438,9 +1462,9 @@ type Query {
   """
   backorder(
     """
-    The backorder id.
+    The backorder id. At most 64 characters.
     """
-    id: ID!
+    id: ID! @maxLength(n: 64)
   ): Backorder
 
   """
@@ -1454,11 +1478,11 @@ type Query {
     """
     How many events to return (1 to 100).
     """
-    first: Int = 20
+    first: Int = 20 @range(min: 1, max: 100)
     """
-    The endCursor of the previous page; leave empty for the first page.
+    The endCursor of the previous page; leave empty for the first page. At most 512 characters.
     """
-    after: String
+    after: String @maxLength(n: 512)
   ): EventConnection!
 
   """
@@ -1468,11 +1492,11 @@ type Query {
     """
     How many articles to return (1 to 50).
     """
-    first: Int = 10
+    first: Int = 10 @range(min: 1, max: 50)
     """
-    The endCursor of the previous page; leave empty for the first page.
+    The endCursor of the previous page; leave empty for the first page. At most 512 characters.
     """
-    after: String
+    after: String @maxLength(n: 512)
   ): NewsConnection @upstream(source: "the news service")
 }
 
@@ -1568,11 +1592,11 @@ type Store {
     """
     How many items to return (1 to 100).
     """
-    first: Int = 20
+    first: Int = 20 @range(min: 1, max: 100)
     """
-    The endCursor of the previous page; leave empty for the first page.
+    The endCursor of the previous page; leave empty for the first page. At most 512 characters.
     """
-    after: String
+    after: String @maxLength(n: 512)
   ): InventoryConnection
   """
   Backorders recorded at this store, newest first; null, with a FORBIDDEN error, for a store the caller does not work at.
@@ -1585,11 +1609,11 @@ type Store {
     """
     How many backorders to return (1 to 100).
     """
-    first: Int = 20
+    first: Int = 20 @range(min: 1, max: 100)
     """
-    The endCursor of the previous page; leave empty for the first page.
+    The endCursor of the previous page; leave empty for the first page. At most 512 characters.
     """
-    after: String
+    after: String @maxLength(n: 512)
   ): BackorderConnection
 }
 
@@ -1640,22 +1664,22 @@ type Product {
   """
   inventory(
     """
-    The store, for example S001.
+    The store, for example S001. At most 64 characters.
     """
-    storeId: ID!
+    storeId: ID! @maxLength(n: 64)
   ): InventoryItem
   """
   Whether the product can be had at a store: stock there and in the nearest stores that have it; null, with a FORBIDDEN error, asked for a store the caller does not work at.
   """
   availability(
     """
-    The store asking, for example S001.
+    The store asking, for example S001. At most 64 characters.
     """
-    storeId: ID!
+    storeId: ID! @maxLength(n: 64)
     """
     How many nearby stores with stock to list (0 to 20).
     """
-    nearbyLimit: Int = 5
+    nearbyLimit: Int = 5 @range(min: 0, max: 20)
   ): Availability
 }
 
@@ -1813,11 +1837,11 @@ type Customer {
     """
     How many backorders to return (1 to 100).
     """
-    first: Int = 20
+    first: Int = 20 @range(min: 1, max: 100)
     """
-    The endCursor of the previous page; leave empty for the first page.
+    The endCursor of the previous page; leave empty for the first page. At most 512 characters.
     """
-    after: String
+    after: String @maxLength(n: 512)
   ): BackorderConnection!
 }
 
@@ -2120,17 +2144,17 @@ A new customer recorded together with a backorder.
 """
 input NewCustomerInput {
   """
-  The customer's full name.
+  The customer's full name. At most 200 characters.
   """
-  name: String!
+  name: String! @maxLength(n: 200)
   """
-  A phone number; needed when the contact preference is PHONE or SMS.
+  A phone number; needed when the contact preference is PHONE or SMS. At most 32 characters.
   """
-  phone: String
+  phone: String @maxLength(n: 32)
   """
-  An email address; needed when the contact preference is EMAIL.
+  An email address; needed when the contact preference is EMAIL. At most 254 characters.
   """
-  email: String
+  email: String @maxLength(n: 254)
 }
 
 """
@@ -2138,21 +2162,21 @@ What to record for a backorder: give either customerId or newCustomer.
 """
 input RecordBackorderInput {
   """
-  The store recording the backorder, for example S001.
+  The store recording the backorder, for example S001. At most 64 characters.
   """
-  storeId: ID!
+  storeId: ID! @maxLength(n: 64)
   """
-  The product the customer wants.
+  The product the customer wants. At most 64 characters.
   """
-  sku: String!
+  sku: String! @maxLength(n: 64)
   """
   How many units (1 to 999).
   """
-  quantity: Int! = 1
+  quantity: Int! = 1 @range(min: 1, max: 999)
   """
-  An existing customer; leave out when giving newCustomer.
+  An existing customer; leave out when giving newCustomer. At most 64 characters.
   """
-  customerId: ID
+  customerId: ID @maxLength(n: 64)
   """
   A new customer to record; leave out when giving customerId.
   """
@@ -2162,9 +2186,9 @@ input RecordBackorderInput {
   """
   contactPreference: ContactMethod!
   """
-  A note for colleagues (up to 500 characters).
+  A note for colleagues (at most 500 characters).
   """
-  note: String
+  note: String @maxLength(n: 500)
 }
 
 """
@@ -2182,17 +2206,17 @@ Which backorder to change and its new status.
 """
 input UpdateBackorderStatusInput {
   """
-  The backorder id.
+  The backorder id. At most 64 characters.
   """
-  backorderId: ID!
+  backorderId: ID! @maxLength(n: 64)
   """
   The new status.
   """
   status: BackorderStatus!
   """
-  A note about the change (up to 500 characters).
+  A note about the change (at most 500 characters).
   """
-  note: String
+  note: String @maxLength(n: 500)
 }
 
 """
@@ -2210,9 +2234,9 @@ Which event to answer and how.
 """
 input RsvpEventInput {
   """
-  The event id.
+  The event id. At most 64 characters.
   """
-  eventId: ID!
+  eventId: ID! @maxLength(n: 64)
   """
   The answer.
   """

@@ -45,11 +45,11 @@ type Mutation struct {
 
 // A new customer recorded together with a backorder.
 type NewCustomerInput struct {
-	// The customer's full name.
+	// The customer's full name. At most 200 characters.
 	Name string `json:"name"`
-	// A phone number; needed when the contact preference is PHONE or SMS.
+	// A phone number; needed when the contact preference is PHONE or SMS. At most 32 characters.
 	Phone *string `json:"phone,omitempty"`
-	// An email address; needed when the contact preference is EMAIL.
+	// An email address; needed when the contact preference is EMAIL. At most 254 characters.
 	Email *string `json:"email,omitempty"`
 }
 
@@ -83,19 +83,19 @@ type Query struct {
 
 // What to record for a backorder: give either customerId or newCustomer.
 type RecordBackorderInput struct {
-	// The store recording the backorder, for example S001.
+	// The store recording the backorder, for example S001. At most 64 characters.
 	StoreID string `json:"storeId"`
-	// The product the customer wants.
+	// The product the customer wants. At most 64 characters.
 	Sku string `json:"sku"`
 	// How many units (1 to 999).
 	Quantity int `json:"quantity"`
-	// An existing customer; leave out when giving newCustomer.
+	// An existing customer; leave out when giving newCustomer. At most 64 characters.
 	CustomerID *string `json:"customerId,omitempty"`
 	// A new customer to record; leave out when giving customerId.
 	NewCustomer *NewCustomerInput `json:"newCustomer,omitempty"`
 	// How the customer wants to be told.
 	ContactPreference string `json:"contactPreference"`
-	// A note for colleagues (up to 500 characters).
+	// A note for colleagues (at most 500 characters).
 	Note *string `json:"note,omitempty"`
 }
 
@@ -107,7 +107,7 @@ type RecordBackorderPayload struct {
 
 // Which event to answer and how.
 type RsvpEventInput struct {
-	// The event id.
+	// The event id. At most 64 characters.
 	EventID string `json:"eventId"`
 	// The answer.
 	Response string `json:"response"`
@@ -129,11 +129,11 @@ type StoreConnection struct {
 
 // Which backorder to change and its new status.
 type UpdateBackorderStatusInput struct {
-	// The backorder id.
+	// The backorder id. At most 64 characters.
 	BackorderID string `json:"backorderId"`
 	// The new status.
 	Status string `json:"status"`
-	// A note about the change (up to 500 characters).
+	// A note about the change (at most 500 characters).
 	Note *string `json:"note,omitempty"`
 }
 

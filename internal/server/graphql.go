@@ -21,6 +21,7 @@ import (
 	"github.com/middletier/middletier/internal/cache"
 	"github.com/middletier/middletier/internal/config"
 	"github.com/middletier/middletier/internal/gqlerr"
+	"github.com/middletier/middletier/internal/input"
 	"github.com/middletier/middletier/resolvers"
 )
 
@@ -76,7 +77,17 @@ func NewExecutor(cfg config.GraphQL, db resolvers.DB, log *slog.Logger) (*Execut
 		Resolvers:  &resolvers.Resolver{DB: db},
 		Complexity: resolvers.Complexity(),
 	})
+	// The input contract runs before every other check and any resolver:
+	// bad text or an out-of-range page size is the client's 400, never a
+	// driver's 500 or a silent default.
+	contract, err := input.New(es.Schema())
+	if err != nil {
+		queryCache.Close()
+		apqCache.Close()
+		return nil, fmt.Errorf("input limits in the schema: %w", err)
+	}
 	srv := executor.New(es)
+	srv.Use(contract)
 	srv.SetQueryCache(queryCache)
 	if cfg.Introspection {
 		srv.Use(extension.Introspection{})

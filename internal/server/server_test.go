@@ -50,13 +50,13 @@ func newServer(t *testing.T, db *store.DB) *testServer {
 
 // newServerWith looks employees up in dir: an empty database gets a fake
 // directory holding one head-office employee, oid "oid-hq".
-func newServerWith(t *testing.T, db *store.DB, dir auth.Employees) *testServer {
+func newServerWith(t testing.TB, db *store.DB, dir auth.Employees) *testServer {
 	t.Helper()
 	return newServerUp(t, db, dir, cachedtest.Start(t, cachedtest.Options{}))
 }
 
 // newServerUp is newServerWith over the given upstreams.
-func newServerUp(t *testing.T, db *store.DB, dir auth.Employees, up *cachedtest.Upstreams) *testServer {
+func newServerUp(t testing.TB, db *store.DB, dir auth.Employees, up *cachedtest.Upstreams) *testServer {
 	t.Helper()
 	cfg := config.Defaults()
 	// The statement-count tests must not depend on the machine's load: a
@@ -78,7 +78,7 @@ func newServerUp(t *testing.T, db *store.DB, dir auth.Employees, up *cachedtest.
 }
 
 // devAuth is a dev issuer with a fresh key and the Authenticator trusting it.
-func devAuth(t *testing.T, dir auth.Employees) (*auth.DevIssuer, *auth.Authenticator) {
+func devAuth(t testing.TB, dir auth.Employees) (*auth.DevIssuer, *auth.Authenticator) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -101,7 +101,7 @@ func devAuth(t *testing.T, dir auth.Employees) (*auth.DevIssuer, *auth.Authentic
 }
 
 // mint signs a dev token for oid.
-func (s *testServer) mint(t *testing.T, oid string, scopes ...string) string {
+func (s *testServer) mint(t testing.TB, oid string, scopes ...string) string {
 	t.Helper()
 	if len(scopes) == 0 {
 		scopes = []string{config.ScopeReadWrite}
@@ -135,7 +135,7 @@ func (f fakeEmployees) EmployeeByOID(_ context.Context, oid string) (store.Emplo
 
 // emptyServer serves a migrated database without data, signed in as a
 // head-office employee from a fake directory.
-func emptyServer(t *testing.T) *testServer {
+func emptyServer(t testing.TB) *testServer {
 	t.Helper()
 	s := newServerWith(t, storetest.SQLite(t), fakeEmployees{"oid-hq": {ID: "E-HQ", OID: "oid-hq", Login: "hq", Role: store.RoleHeadOffice}})
 	s.Token = s.mint(t, "oid-hq")

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
+	"unicode/utf8"
 )
 
 // Paging limits shared by every list method.
@@ -93,6 +95,12 @@ func decodeCursor(after string, dst any) (ok bool, err error) {
 	}
 	for k := range wantFields {
 		if _, ok := fields[k]; !ok {
+			return false, ErrInvalidCursor
+		}
+		// A forged cursor can carry text the input contract refuses
+		// elsewhere ("\u0000"), which PostgreSQL refuses with a driver error.
+		var text string
+		if json.Unmarshal(fields[k], &text) == nil && (strings.IndexByte(text, 0) >= 0 || !utf8.ValidString(text)) {
 			return false, ErrInvalidCursor
 		}
 	}
