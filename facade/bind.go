@@ -172,6 +172,9 @@ func (op *Operation) bindBody(r *http.Request, schema *ast.Schema) (map[string]a
 			return nil, "", &bindError{Param: "body", In: "body", Reason: "could not be read"}
 		}
 	}
+	if reason := input.CheckJSON(raw.Bytes()); reason != "" {
+		return nil, "", &bindError{Param: "body", In: "body", Reason: reason}
+	}
 	obj := map[string]any{}
 	if len(bytes.TrimSpace(raw.Bytes())) > 0 {
 		dec := json.NewDecoder(&raw)

@@ -106,9 +106,20 @@ func Presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		if errors.As(err, &src) && src.Err == nil {
 			// Built by gqlgen or gqlparser themselves: already client-facing,
 			// except that gqlgen echoes an undecodable body back; drop the echo.
-			if i := strings.Index(gerr.Message, " body:"); i > 0 && strings.HasPrefix(gerr.Message, "json request body could not be decoded") {
-				gerr.Message = gerr.Message[:i]
+			if strings.HasPrefix(gerr.Message, "json request body could not be decoded") {
+				if i := strings.Index(gerr.Message, " body:"); i > 0 {
+					gerr.Message = gerr.Message[:i]
+				}
+				if gerr.Extensions == nil {
+					gerr.Extensions = map[string]any{}
+				}
+				if _, ok := gerr.Extensions["code"]; !ok {
+					gerr.Extensions["code"] = BadUserInput
+				}
 			}
+			// Validation messages quote the client's values ("Value "..."
+			// does not exist in ... enum"): never a megabyte of them.
+			gerr.Message = SafeMessage(gerr.Message)
 			return gerr
 		}
 		cause := err

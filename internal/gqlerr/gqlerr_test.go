@@ -35,7 +35,7 @@ func TestPresenter(t *testing.T) {
 		{"other upstream 400 is ours, masked", fmt.Errorf("latest news: %w: limit must be a whole number", news.ErrBadRequest), Internal, "internal server error"},
 		{"internal is masked", errors.New("pq: relation \"secret_table\" does not exist"), Internal, "internal server error"},
 		{"gqlgen's own pass through", &gqlerror.Error{Message: "Cannot query field", Extensions: map[string]any{"code": "GRAPHQL_VALIDATION_FAILED"}}, "GRAPHQL_VALIDATION_FAILED", "Cannot query field"},
-		{"body echo dropped", &gqlerror.Error{Message: "json request body could not be decoded: unexpected EOF body:{\"query\": secret"}, "", "json request body could not be decoded: unexpected EOF"},
+		{"body echo dropped, coded as bad input", &gqlerror.Error{Message: "json request body could not be decoded: unexpected EOF body:{\"query\": secret"}, "BAD_USER_INPUT", "json request body could not be decoded: unexpected EOF"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -190,12 +190,10 @@ func (v *Violation) GQLError() *gqlerror.Error {
 // CheckText applies the text rules to one value: valid UTF-8, no NUL, at
 // most max characters (max 0: no length limit). The reason names no field.
 //
-// A lone surrogate escape in JSON ("\ud800") is not refused here: Go's JSON
-// decoder turns it, like any invalid UTF-8 inside a JSON string, into
-// U+FFFD, which is valid UTF-8 and stores fine on both engines; the client
-// gets back what the decoder made of its text. Raw invalid bytes reach us
-// only through query strings, path values and GraphQL literals, and those
-// are refused.
+// Decoded JSON strings never hold invalid UTF-8 (the decoder would have
+// made it U+FFFD): CheckJSON refuses such bodies before they are decoded.
+// Raw invalid bytes reach this check through query strings, path values
+// and GraphQL literals.
 func CheckText(s string, max int) string {
 	if !utf8.ValidString(s) {
 		return "is not valid UTF-8 text"

@@ -1,8 +1,10 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -141,6 +143,19 @@ func graphqlHTTP(exec http.Handler) http.Handler {
 				writeGraphQLError(w, http.StatusUnsupportedMediaType, "POST /graphql needs Content-Type: application/json with a body like {\"query\": \"{ stores { nodes { id } } }\"}")
 				return
 			}
+			// Checked before gqlgen decodes it: the JSON decoder would turn
+			// invalid UTF-8 and lone surrogates into U+FFFD unnoticed.
+			body, err := io.ReadAll(r.Body)
+			if err != nil {
+				// The body limit answers for itself (413 or 503).
+				writeGraphQLError(w, http.StatusBadRequest, "the request body could not be read")
+				return
+			}
+			if reason := input.CheckJSON(body); reason != "" {
+				writeGraphQLCodedError(w, http.StatusBadRequest, "the request body "+reason, input.Code)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
 		default:
 			w.Header().Set("Allow", "GET, POST, OPTIONS")
 			writeGraphQLError(w, http.StatusMethodNotAllowed, "use GET or POST for /graphql")
@@ -175,6 +190,13 @@ func (s *statusFixer) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 func isPlainJSON(ct string) bool {
 	mt, _, _ := mime.ParseMediaType(ct)
 	return mt == "application/json"
+}
+
+// writeGraphQLCodedError is writeGraphQLError with extensions.code.
+func writeGraphQLCodedError(w http.ResponseWriter, status int, msg, code string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = jsonEncode(w, map[string]any{"errors": []map[string]any{{"message": msg, "extensions": map[string]any{"code": code}}}})
 }
 
 func writeGraphQLError(w http.ResponseWriter, status int, msg string) {
