@@ -13,8 +13,12 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/jmoiron/sqlx"
 	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -22,6 +26,12 @@ import (
 
 //go:embed migrations/*.sql
 var migrations embed.FS
+
+// pgCancelGrace is how long a cancelled PostgreSQL statement may take to
+// stop after the server got the cancel request before its connection is
+// dropped: a cancel normally lands in milliseconds, and a server too busy to
+// act on it within a second is better off without the connection.
+const pgCancelGrace = time.Second
 
 // Dialect names the database engine.
 type Dialect string
@@ -61,10 +71,19 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	switch u := opts.DatabaseURL; {
 	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
 		dialect = Postgres
-		db, err = sqlx.Open("pgx", u)
-		if err != nil {
-			return nil, fmt.Errorf("open postgres: %w", err)
+		cfg, perr := pgx.ParseConfig(u)
+		if perr != nil {
+			return nil, fmt.Errorf("open postgres: %w", perr)
 		}
+		// When a request's context ends, ask the server to cancel the
+		// statement, then drop the connection if it does not stop. pgx's
+		// default only drops the connection, and the server then runs the
+		// statement to its end with no client: a cancelled request would
+		// still hold a backend and its locks.
+		cfg.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
+			return &pgconn.CancelRequestContextWatcherHandler{Conn: c, DeadlineDelay: pgCancelGrace}
+		}
+		db = sqlx.NewDb(stdlib.OpenDB(*cfg), "pgx")
 		db.SetMaxOpenConns(cmp(opts.MaxOpenConns, 20))
 		db.SetMaxIdleConns(cmp(opts.MaxOpenConns, 20))
 	case u == "":
@@ -187,8 +206,13 @@ func (s *DB) getContext(ctx context.Context, dest any, query string, args ...any
 		defer u.mu.Unlock()
 		return (&txn{tx: u.tx, s: s}).getContext(ctx, dest, query, args...)
 	}
+	release, err := acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	s.count()
-	err := s.db.GetContext(ctx, dest, s.q(query), args...)
+	err = s.db.GetContext(ctx, dest, s.q(query), args...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ErrNotFound
 	}
@@ -201,6 +225,11 @@ func (s *DB) selectContext(ctx context.Context, dest any, query string, args ...
 		defer u.mu.Unlock()
 		return (&txn{tx: u.tx, s: s}).selectContext(ctx, dest, query, args...)
 	}
+	release, err := acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	s.count()
 	return s.db.SelectContext(ctx, dest, s.q(query), args...)
 }
@@ -211,6 +240,11 @@ func (s *DB) execContext(ctx context.Context, query string, args ...any) (sql.Re
 		defer u.mu.Unlock()
 		return (&txn{tx: u.tx, s: s}).execContext(ctx, query, args...)
 	}
+	release, err := acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	s.count()
 	return s.db.ExecContext(ctx, s.q(query), args...)
 }
@@ -238,6 +272,11 @@ func (s *DB) inTx(ctx context.Context, fn func(tx *txn) error) error {
 		}
 		return nil
 	}
+	release, err := acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	s.count()
 	sqlTx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
