@@ -111,6 +111,7 @@ func NewHandler(cfg config.Config, d Deps) http.Handler {
 			if d.Authenticate != nil {
 				r.Use(d.Authenticate)
 			}
+			r.Use(boundRequest(cfg.Database.RequestConns))
 			r.Use(loaders.Middleware(d.Loaders, d.Upstream, cfg.GraphQL.BatchWait))
 			r.Handle("/graphql", graphqlHTTP(d.Exec))
 			if d.Facade != nil {
