@@ -66,10 +66,10 @@ type GraphQL struct {
 	ComplexityLimit int
 	// MaxDepth, MaxRootFields and MaxFields bound an operation's shape
 	// before it runs, fragments expanded and introspection included.
-	MaxDepth      int
-	MaxRootFields int
-	MaxFields     int
-	Introspection bool
+	MaxDepth        int
+	MaxRootFields   int
+	MaxFields       int
+	Introspection   bool
 	Playground      bool
 	QueryCacheBytes int64
 	BatchWait       time.Duration
@@ -117,7 +117,7 @@ func Defaults() Config {
 			// its fragments expanded; the largest connector operation 45.
 			// The count also stops a fragment bomb before the complexity
 			// walk, which expands fragments too.
-			MaxFields: 500,
+			MaxFields:       500,
 			Introspection:   true,
 			Playground:      true,
 			QueryCacheBytes: 32 << 20,
