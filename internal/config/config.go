@@ -45,6 +45,9 @@ type Database struct {
 	URL      string
 	AutoSeed bool
 	MaxConns int
+	// RequestConns caps the pool connections one request holds at once, so
+	// a heavy request cannot starve light ones (store.WithConnLimit).
+	RequestConns int
 }
 
 // HTTP bounds what one request may cost.
@@ -66,6 +69,11 @@ type HTTP struct {
 // GraphQL tunes the GraphQL endpoint.
 type GraphQL struct {
 	ComplexityLimit int
+	// MaxDepth, MaxRootFields and MaxFields bound an operation's shape
+	// before it runs, fragments expanded and introspection included.
+	MaxDepth        int
+	MaxRootFields   int
+	MaxFields       int
 	Introspection   bool
 	Playground      bool
 	QueryCacheBytes int64
@@ -85,6 +93,10 @@ func Defaults() Config {
 		Database: Database{
 			DataDir:  "data",
 			AutoSeed: true,
+			// Two: a write's transaction holds one while the reads that
+			// build its answer need another, and four heavy requests then
+			// leave most of the smallest default pool (8) to everyone else.
+			RequestConns: 2,
 		},
 		HTTP: HTTP{
 			// The Power Platform gateway forwards bodies up to 3,182,218 bytes;
@@ -103,6 +115,19 @@ func Defaults() Config {
 		},
 		GraphQL: GraphQL{
 			ComplexityLimit: 5000,
+			// GraphiQL's introspection query nests 14 levels (TypeRef's
+			// eight ofType levels under __schema.types.fields.args.type);
+			// the deepest connector operation nests 6.
+			MaxDepth: 15,
+			// A screen asks for a handful of root fields (GetMyHome: 3);
+			// 30 leaves room for a dashboard while 1,000 aliases are refused
+			// before any resolver runs.
+			MaxRootFields: 30,
+			// GraphiQL's introspection query selects about 220 fields with
+			// its fragments expanded; the largest connector operation 45.
+			// The count also stops a fragment bomb before the complexity
+			// walk, which expands fragments too.
+			MaxFields:       500,
 			Introspection:   true,
 			Playground:      true,
 			QueryCacheBytes: 32 << 20,
@@ -131,6 +156,7 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Database.URL, "database-url", c.Database.URL, "PostgreSQL URL (postgres://user:pass@host:5432/db); empty uses SQLite in --data-dir")
 	fs.BoolVar(&c.Database.AutoSeed, "auto-seed", c.Database.AutoSeed, "seed demo data (scale 1) when the database is empty at start")
 	fs.IntVar(&c.Database.MaxConns, "db-max-conns", c.Database.MaxConns, "maximum open database connections (0 = engine default)")
+	fs.IntVar(&c.Database.RequestConns, "db-request-conns", c.Database.RequestConns, "most database connections one request holds at once, so heavy requests cannot starve light ones")
 	fs.Int64Var(&c.HTTP.MaxBodyBytes, "max-body-bytes", c.HTTP.MaxBodyBytes, "largest request body accepted, in bytes (larger gets 413)")
 	fs.Int64Var(&c.HTTP.BodyBudgetBytes, "body-budget-bytes", c.HTTP.BodyBudgetBytes, "memory all request bodies in flight may hold together, in bytes (at least max-body-bytes); a body that cannot get its share in time gets 503")
 	fs.DurationVar(&c.HTTP.BodyBudgetWait, "body-budget-wait", c.HTTP.BodyBudgetWait, "how long a request body waits for its share of body-budget-bytes before 503")
@@ -143,7 +169,10 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 		c.HTTP.CORSOrigins = splitList(s)
 		return nil
 	})
-	fs.IntVar(&c.GraphQL.ComplexityLimit, "complexity-limit", c.GraphQL.ComplexityLimit, "largest GraphQL query complexity accepted (each field costs 1, lists multiply by their page size)")
+	fs.IntVar(&c.GraphQL.ComplexityLimit, "complexity-limit", c.GraphQL.ComplexityLimit, "largest GraphQL query complexity accepted (each field costs 1, lists multiply by their page size, a search costs 100, an upstream list 50, introspection its size)")
+	fs.IntVar(&c.GraphQL.MaxDepth, "max-depth", c.GraphQL.MaxDepth, "deepest GraphQL field nesting accepted (fragments expanded, introspection included)")
+	fs.IntVar(&c.GraphQL.MaxRootFields, "max-root-fields", c.GraphQL.MaxRootFields, "most root fields (aliases included) in one GraphQL operation")
+	fs.IntVar(&c.GraphQL.MaxFields, "max-fields", c.GraphQL.MaxFields, "most fields (aliases included, fragments expanded) in one GraphQL operation")
 	fs.BoolVar(&c.GraphQL.Introspection, "introspection", c.GraphQL.Introspection, "allow GraphQL introspection (the playground needs it)")
 	fs.BoolVar(&c.GraphQL.Playground, "playground", c.GraphQL.Playground, "serve the GraphiQL playground at /")
 	fs.Int64Var(&c.GraphQL.QueryCacheBytes, "query-cache-bytes", c.GraphQL.QueryCacheBytes, "memory for parsed queries and persisted queries, in bytes")
@@ -232,6 +261,22 @@ func (c Config) Validate() error {
 	if c.GraphQL.ComplexityLimit < 10 {
 		errs = append(errs, fmt.Errorf("complexity-limit must be at least 10, got %d", c.GraphQL.ComplexityLimit))
 	}
+	for name, v := range map[string]int{"max-depth": c.GraphQL.MaxDepth, "max-root-fields": c.GraphQL.MaxRootFields, "max-fields": c.GraphQL.MaxFields} {
+		if v < 1 {
+			errs = append(errs, fmt.Errorf("%s must be at least 1, got %d", name, v))
+		}
+	}
+	if c.GraphQL.MaxFields < c.GraphQL.MaxRootFields {
+		errs = append(errs, fmt.Errorf("max-fields (%d) must not be below max-root-fields (%d)", c.GraphQL.MaxFields, c.GraphQL.MaxRootFields))
+	}
+	if c.Database.RequestConns < 2 {
+		// One: a write's transaction would wait forever for the second
+		// connection its own reads need.
+		errs = append(errs, fmt.Errorf("db-request-conns must be at least 2, got %d", c.Database.RequestConns))
+	}
+	if c.Database.MaxConns > 0 && c.Database.RequestConns > c.Database.MaxConns {
+		errs = append(errs, fmt.Errorf("db-request-conns (%d) must not exceed db-max-conns (%d)", c.Database.RequestConns, c.Database.MaxConns))
+	}
 	if c.GraphQL.QueryCacheBytes < 1<<20 {
 		errs = append(errs, fmt.Errorf("query-cache-bytes must be at least 1048576, got %d", c.GraphQL.QueryCacheBytes))
 	}
@@ -265,6 +310,10 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("request_timeout", c.HTTP.RequestTimeout),
 		slog.Any("cors_origins", c.HTTP.CORSOrigins),
 		slog.Int("complexity_limit", c.GraphQL.ComplexityLimit),
+		slog.Int("max_depth", c.GraphQL.MaxDepth),
+		slog.Int("max_root_fields", c.GraphQL.MaxRootFields),
+		slog.Int("max_fields", c.GraphQL.MaxFields),
+		slog.Int("db_request_conns", c.Database.RequestConns),
 		slog.Bool("introspection", c.GraphQL.Introspection),
 		slog.Bool("playground", c.GraphQL.Playground),
 		slog.Bool("auth_dev_mode", c.Auth.DevMode()),

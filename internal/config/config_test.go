@@ -46,6 +46,17 @@ func TestParse(t *testing.T) {
 		}, ""},
 		{"bad trusted proxy names the variable", nil, map[string]string{"MIDDLETIER_TRUSTED_PROXIES": "10.0.0.0/40"}, nil, "MIDDLETIER_TRUSTED_PROXIES"},
 		{"bad trusted proxy flag", []string{"--trusted-proxies", "proxy.local"}, nil, nil, "trusted-proxies"},
+		{"cost limits from env", nil, map[string]string{"MIDDLETIER_MAX_DEPTH": "9", "MIDDLETIER_MAX_ROOT_FIELDS": "5", "MIDDLETIER_MAX_FIELDS": "50", "MIDDLETIER_DB_REQUEST_CONNS": "3"}, func(c Config) bool {
+			return c.GraphQL.MaxDepth == 9 && c.GraphQL.MaxRootFields == 5 && c.GraphQL.MaxFields == 50 && c.Database.RequestConns == 3
+		}, ""},
+		{"cost limit defaults", nil, nil, func(c Config) bool {
+			return c.GraphQL.MaxDepth == 15 && c.GraphQL.MaxRootFields == 30 && c.GraphQL.MaxFields == 500 && c.Database.RequestConns == 2
+		}, ""},
+		{"zero depth", []string{"--max-depth", "0"}, nil, nil, "max-depth"},
+		{"zero root fields", []string{"--max-root-fields", "0"}, nil, nil, "max-root-fields"},
+		{"fields below root fields", []string{"--max-fields", "10"}, nil, nil, "max-fields"},
+		{"one connection per request deadlocks a write", []string{"--db-request-conns", "1"}, nil, nil, "db-request-conns"},
+		{"request conns above the pool", []string{"--db-request-conns", "6", "--db-max-conns", "4"}, nil, nil, "db-request-conns"},
 		{"public url with user info", []string{"--public-url", "https://u@mt.example"}, nil, nil, "public-url"},
 	}
 	for _, tt := range tests {

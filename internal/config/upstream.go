@@ -14,8 +14,9 @@ type Upstream struct {
 	HRURL     string
 	NewsURL   string
 	SupplyURL string
-	// Timeout bounds one upstream call: a home view gathers several sources
-	// for a phone, and one slow source must not hold the whole screen.
+	// Timeout bounds the calls one request makes to one upstream service,
+	// together: a home view gathers several sources for a phone, and one
+	// slow source must not hold the whole screen, however many fields ask it.
 	Timeout time.Duration
 	// LeaveTTL: HR books leave overnight, so minutes are plenty fresh.
 	LeaveTTL time.Duration
@@ -48,7 +49,7 @@ func (u *Upstream) flags(fs *flag.FlagSet) {
 	fs.StringVar(&u.HRURL, "hr-url", u.HRURL, "base URL of the HR system's API (leave balances); empty runs the demo HR service on loopback")
 	fs.StringVar(&u.NewsURL, "news-url", u.NewsURL, "base URL of the intranet news API; empty runs the demo news service on loopback")
 	fs.StringVar(&u.SupplyURL, "supply-url", u.SupplyURL, "base URL of the supply system's API (restock dates); empty runs the demo supply service on loopback")
-	fs.DurationVar(&u.Timeout, "upstream-timeout", u.Timeout, "deadline for one call to an upstream service")
+	fs.DurationVar(&u.Timeout, "upstream-timeout", u.Timeout, "time one request may spend on one upstream service, all its calls together; after a call timed out the request's later calls to that service fail at once")
 	fs.DurationVar(&u.LeaveTTL, "leave-cache-ttl", u.LeaveTTL, "how long a leave balance is cached (per employee)")
 	fs.DurationVar(&u.NewsTTL, "news-cache-ttl", u.NewsTTL, "how long a page of company news is cached (shared by everyone)")
 	fs.DurationVar(&u.RestockTTL, "restock-cache-ttl", u.RestockTTL, "how long a product's next restock at a store is cached")

@@ -95,7 +95,7 @@ func NewExecutor(cfg config.GraphQL, db resolvers.DB, log *slog.Logger) (*Execut
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: apqCache})
-	srv.Use(extension.FixedComplexityLimit(cfg.ComplexityLimit))
+	srv.Use(&operationLimits{cfg: cfg})
 	srv.AroundFields(requireWriteScope)
 	srv.SetErrorPresenter(gqlerr.Presenter(log))
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {

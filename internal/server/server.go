@@ -113,6 +113,7 @@ func NewHandler(cfg config.Config, d Deps) http.Handler {
 				r.Use(d.Authenticate)
 			}
 			r.Use(limitBody(cfg.HTTP.MaxBodyBytes, budget))
+			r.Use(boundRequest(cfg.Database.RequestConns))
 			r.Use(loaders.Middleware(d.Loaders, d.Upstream, cfg.GraphQL.BatchWait))
 			r.Handle("/graphql", graphqlHTTP(d.Exec))
 			if d.Facade != nil {

@@ -61,6 +61,9 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	switch u := opts.DatabaseURL; {
 	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
 		dialect = Postgres
+		// A statement whose request ended is cancelled on the server too,
+		// not only abandoned: pgx (5.12) closes the connection and sends
+		// a cancel request; TestStatementEndsWithRequest holds it to that.
 		db, err = sqlx.Open("pgx", u)
 		if err != nil {
 			return nil, fmt.Errorf("open postgres: %w", err)
@@ -187,8 +190,13 @@ func (s *DB) getContext(ctx context.Context, dest any, query string, args ...any
 		defer u.mu.Unlock()
 		return (&txn{tx: u.tx, s: s}).getContext(ctx, dest, query, args...)
 	}
+	release, err := acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	s.count()
-	err := s.db.GetContext(ctx, dest, s.q(query), args...)
+	err = s.db.GetContext(ctx, dest, s.q(query), args...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ErrNotFound
 	}
@@ -201,6 +209,11 @@ func (s *DB) selectContext(ctx context.Context, dest any, query string, args ...
 		defer u.mu.Unlock()
 		return (&txn{tx: u.tx, s: s}).selectContext(ctx, dest, query, args...)
 	}
+	release, err := acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	s.count()
 	return s.db.SelectContext(ctx, dest, s.q(query), args...)
 }
@@ -211,6 +224,11 @@ func (s *DB) execContext(ctx context.Context, query string, args ...any) (sql.Re
 		defer u.mu.Unlock()
 		return (&txn{tx: u.tx, s: s}).execContext(ctx, query, args...)
 	}
+	release, err := acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	s.count()
 	return s.db.ExecContext(ctx, s.q(query), args...)
 }
@@ -238,6 +256,11 @@ func (s *DB) inTx(ctx context.Context, fn func(tx *txn) error) error {
 		}
 		return nil
 	}
+	release, err := acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	s.count()
 	sqlTx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {

@@ -23,6 +23,10 @@ type Unit struct {
 	// drivers (pgx above all) refuse a second statement while a first one
 	// still streams rows.
 	mu sync.Mutex
+	// release gives back the request's connection (WithConnLimit) the
+	// unit holds from BeginUnit to Commit or Rollback.
+	release func()
+	once    sync.Once
 }
 
 type unitKey struct{}
@@ -32,15 +36,20 @@ type unitKey struct{}
 // upgrade; on PostgreSQL it is READ COMMITTED. The caller must Commit or
 // Rollback it; ctx bounds the whole transaction.
 func (s *DB) BeginUnit(ctx context.Context) (*Unit, error) {
+	release, err := acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
 	s.count()
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
+		release()
 		if isBusy(err) {
 			return nil, fmt.Errorf("begin: the database is busy with another write: %w", ErrConflict)
 		}
 		return nil, fmt.Errorf("begin: %w", err)
 	}
-	return &Unit{s: s, tx: tx}, nil
+	return &Unit{s: s, tx: tx, release: release}, nil
 }
 
 // Context returns ctx carrying u: the store's methods called with it run
@@ -53,6 +62,7 @@ func (u *Unit) Context(ctx context.Context) context.Context {
 func (u *Unit) Commit() error {
 	u.mu.Lock()
 	defer u.mu.Unlock()
+	defer u.done()
 	u.s.count()
 	if err := u.tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
@@ -64,11 +74,15 @@ func (u *Unit) Commit() error {
 func (u *Unit) Rollback() error {
 	u.mu.Lock()
 	defer u.mu.Unlock()
+	defer u.done()
 	if err := u.tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
 		return fmt.Errorf("rollback: %w", err)
 	}
 	return nil
 }
+
+// done gives the unit's connection back to the request, once.
+func (u *Unit) done() { u.once.Do(u.release) }
 
 // unitFrom returns the unit of s that ctx carries, if any.
 func (s *DB) unitFrom(ctx context.Context) *Unit {

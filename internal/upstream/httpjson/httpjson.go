@@ -187,9 +187,28 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	u.Path += path
 	u.RawQuery = query.Encode()
 
-	// The earlier of the caller's deadline and the client's timeout wins.
-	callCtx, cancel := context.WithTimeout(ctx, c.s.timeout)
+	// The earlier of the caller's deadline and the client's timeout wins;
+	// within a request, every call to this service shares one timeout
+	// (upstream.Budget), so a fan-out waits on a hanging service once.
+	deadline := time.Now().Add(c.s.timeout)
+	budget := upstream.BudgetFrom(ctx)
+	if budget != nil {
+		var err error
+		if deadline, err = budget.Deadline(c.service, c.s.timeout); err != nil {
+			return fmt.Errorf("%w: %s: %w", c.errs.Unavailable, op, err)
+		}
+	}
+	callCtx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
+	if budget != nil {
+		defer func() {
+			// Our deadline, not the caller's going away: the service did not
+			// answer in the request's time for it.
+			if errors.Is(callCtx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
+				budget.Spend(c.service)
+			}
+		}()
+	}
 
 	var rd io.Reader
 	if body != nil {

@@ -159,3 +159,51 @@ func TestDeadlines(t *testing.T) {
 		})
 	}
 }
+
+// TestRequestBudget: within one request (upstream.WithBudget), calls to a
+// hanging service share one timeout, and once one timed out the others fail
+// fast without reaching it; another service keeps its own budget.
+func TestRequestBudget(t *testing.T) {
+	var blocks http.Handler
+	for _, f := range upstreamtest.Faults() {
+		if f.Blocks {
+			blocks = f.Handler
+		}
+	}
+	hang := upstreamtest.Serve(t, blocks)
+	ok := upstreamtest.Serve(t, echoHandler())
+	ctx := upstream.WithBudget(context.Background())
+	slow := httpjson.New("slow", hang.URL, nil, errs, httpjson.WithTimeout(50*time.Millisecond))
+	fine := httpjson.New("fine", ok.URL, nil, errs)
+
+	const calls = 20
+	for i := range calls {
+		var v any
+		err := slow.Get(ctx, "/x", nil, &v)
+		if !errors.Is(err, upstream.ErrUnavailable) {
+			t.Fatalf("call %d: error = %v, want ErrUnavailable", i, err)
+		}
+		if i > 0 && !errors.Is(err, upstream.ErrBudgetSpent) {
+			t.Errorf("call %d: error = %v, want ErrBudgetSpent (fail fast)", i, err)
+		}
+	}
+	if got := hang.Requests(); got != 1 {
+		t.Errorf("%d of %d calls reached the hanging service, want 1", got, calls)
+	}
+	if got := slow.Calls(); got != 1 {
+		t.Errorf("client sent %d requests, want 1", got)
+	}
+	var v echo
+	if err := fine.Get(ctx, "/y", nil, &v); err != nil {
+		t.Errorf("another service in the same request: %v", err)
+	}
+
+	// A new request starts with a fresh budget.
+	var w any
+	if err := slow.Get(upstream.WithBudget(context.Background()), "/x", nil, &w); errors.Is(err, upstream.ErrBudgetSpent) {
+		t.Errorf("a new request inherited the spent budget: %v", err)
+	}
+	if got := hang.Requests(); got != 2 {
+		t.Errorf("the new request's call did not reach the service: %d requests", got)
+	}
+}

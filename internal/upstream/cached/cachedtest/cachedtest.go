@@ -11,6 +11,7 @@ import (
 	"github.com/middletier/middletier/internal/upstream/cached"
 	"github.com/middletier/middletier/internal/upstream/demo"
 	"github.com/middletier/middletier/internal/upstream/hr"
+	"github.com/middletier/middletier/internal/upstream/httpjson"
 	"github.com/middletier/middletier/internal/upstream/news"
 	"github.com/middletier/middletier/internal/upstream/supply"
 )
@@ -41,6 +42,8 @@ type Options struct {
 	HRURL, SupplyURL string
 	// StaleFor is the caches' stale-if-error grace; 0 turns it off.
 	StaleFor time.Duration
+	// Timeout is the clients' --upstream-timeout; 0 keeps their default.
+	Timeout time.Duration
 }
 
 // Start runs the demo services until the test ends and returns cached
@@ -63,7 +66,8 @@ func Start(t testing.TB, opts Options) *Upstreams {
 	if opts.SupplyURL != "" {
 		urls.Supply = opts.SupplyURL
 	}
-	u := &Upstreams{HR: hr.New(urls.HR, nil), News: news.New(urls.News, nil), Supply: supply.New(urls.Supply, nil)}
+	to := httpjson.WithTimeout(opts.Timeout)
+	u := &Upstreams{HR: hr.New(urls.HR, nil, to), News: news.New(urls.News, nil, to), Supply: supply.New(urls.Supply, nil, to)}
 	u.Sources, err = cached.New(u.HR, u.News, u.Supply, cached.Options{
 		LeaveTTL: 5 * time.Minute, NewsTTL: time.Minute, RestockTTL: 2 * time.Minute,
 		StaleFor: opts.StaleFor, MaxBytes: 8 << 20,
