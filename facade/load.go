@@ -126,7 +126,7 @@ func Load(fsys fs.FS, schema *ast.Schema) ([]Operation, error) {
 		}
 		ops = append(ops, op)
 	}
-	errs = append(errs, checkAcross(ops)...)
+	errs = append(errs, checkAcross(ops, schema)...)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -135,7 +135,7 @@ func Load(fsys fs.FS, schema *ast.Schema) ([]Operation, error) {
 
 // checkAcross checks what one file cannot: unique routes and pickers that
 // name a real list operation.
-func checkAcross(ops []Operation) []error {
+func checkAcross(ops []Operation, schema *ast.Schema) []error {
 	var errs []error
 	byID := map[string]*Operation{}
 	routes := map[string]string{}
@@ -163,7 +163,7 @@ func checkAcross(ops []Operation) []error {
 				errs = append(errs, &LoadError{File: op.File, Line: line, Reason: fmt.Sprintf("parameter %s: picker operation %s must be a paged GET list", p.Name, p.Picker.OperationID)})
 			default:
 				for _, prop := range []string{p.Picker.ValuePath, p.Picker.ValueTitle} {
-					if !hasPath(target.nodes, strings.Split(prop, ".")) {
+					if !hasPath(schema, target.nodesOn, target.nodes, strings.Split(prop, ".")) {
 						errs = append(errs, &LoadError{File: op.File, Line: line, Reason: fmt.Sprintf("parameter %s: picker property %q is not selected by %s", p.Name, prop, target.ID)})
 					}
 				}
@@ -312,18 +312,18 @@ func loadFile(name string, src []byte, schema *ast.Schema) (Operation, []error) 
 		if op.Result != "" {
 			keys = strings.Split(op.Result, ".")
 		}
-		sel, ok := selectionAt(def.SelectionSet, keys)
+		on, sel, ok := selectionAt(schema, RootType(schema, def), def.SelectionSet, keys)
 		switch {
 		case !ok:
 			add("result", "result %q is not a path of fields selected by %s", op.Result, op.ID)
 		case h.Paged != nil:
 			op.Paged = true
 			op.PageSize, op.Cursor = h.Paged.PageSize, h.Paged.Cursor
-			nodes, hasNodes := selectionAt(sel, []string{"nodes"})
-			if !hasNodes || !hasPath(sel, []string{"pageInfo", "hasNextPage"}) || !hasPath(sel, []string{"pageInfo", "endCursor"}) {
+			nodesOn, nodes, hasNodes := selectionAt(schema, on, sel, []string{"nodes"})
+			if !hasNodes || !hasPath(schema, on, sel, []string{"pageInfo", "hasNextPage"}) || !hasPath(schema, on, sel, []string{"pageInfo", "endCursor"}) {
 				add("paged", "a paged result must be a connection selecting nodes and pageInfo { hasNextPage endCursor }")
 			}
-			op.nodes = nodes
+			op.nodesOn, op.nodes = nodesOn, nodes
 			for _, v := range []string{op.PageSize, op.Cursor} {
 				if def.VariableDefinitions.ForName(v) == nil {
 					add("paged", "paged names $%s, which %s does not declare", v, op.ID)
@@ -563,71 +563,34 @@ func argDescriptions(def *ast.OperationDefinition, schema *ast.Schema) map[strin
 			}
 		}
 	}
-	var walk func(ss ast.SelectionSet)
-	walk = func(ss ast.SelectionSet) {
-		for _, s := range ss {
-			switch s := s.(type) {
-			case *ast.Field:
-				for _, a := range s.Arguments {
-					d := ""
-					if s.Definition != nil {
-						if ad := s.Definition.Arguments.ForName(a.Name); ad != nil {
-							d = ad.Description
-						}
-					}
-					value(a.Value, d)
-				}
-				walk(s.SelectionSet)
-			case *ast.InlineFragment:
-				walk(s.SelectionSet)
-			case *ast.FragmentSpread:
-				if s.Definition != nil {
-					walk(s.Definition.SelectionSet)
-				}
+	WalkFields(schema, RootType(schema, def), def.SelectionSet, func(f *ast.Field, fd *ast.FieldDefinition) {
+		for _, a := range f.Arguments {
+			d := ""
+			if ad := fd.Arguments.ForName(a.Name); ad != nil {
+				d = ad.Description
 			}
+			value(a.Value, d)
 		}
-	}
-	walk(def.SelectionSet)
+	})
 	return out
 }
 
-// selectionAt follows response keys (alias or field name) into ss.
-func selectionAt(ss ast.SelectionSet, keys []string) (ast.SelectionSet, bool) {
+// selectionAt follows response keys (alias or field name) from set, which
+// selects on type on: the type and merged selection set the last key names.
+func selectionAt(schema *ast.Schema, on *ast.Definition, set ast.SelectionSet, keys []string) (*ast.Definition, ast.SelectionSet, bool) {
 	for _, k := range keys {
-		f := fieldByKey(ss, k)
-		if f == nil {
-			return nil, false
+		f, ok := Lookup(schema, on, set, k)
+		if !ok {
+			return nil, nil, false
 		}
-		ss = f.SelectionSet
+		on, set = f.Type(schema), f.Selections()
 	}
-	return ss, true
+	return on, set, true
 }
 
-func hasPath(ss ast.SelectionSet, keys []string) bool {
-	_, ok := selectionAt(ss, keys)
+func hasPath(schema *ast.Schema, on *ast.Definition, set ast.SelectionSet, keys []string) bool {
+	_, _, ok := selectionAt(schema, on, set, keys)
 	return ok
-}
-
-func fieldByKey(ss ast.SelectionSet, key string) *ast.Field {
-	for _, s := range ss {
-		switch s := s.(type) {
-		case *ast.Field:
-			if s.Alias == key {
-				return s
-			}
-		case *ast.InlineFragment:
-			if f := fieldByKey(s.SelectionSet, key); f != nil {
-				return f
-			}
-		case *ast.FragmentSpread:
-			if s.Definition != nil {
-				if f := fieldByKey(s.Definition.SelectionSet, key); f != nil {
-					return f
-				}
-			}
-		}
-	}
-	return nil
 }
 
 // gqlErrors turns gqlparser errors into LoadErrors with the file's lines.

@@ -42,8 +42,10 @@ type Operation struct {
 	Doc    *ast.QueryDocument       // parsed and validated at start-up
 	Op     *ast.OperationDefinition // the one operation in Doc
 
-	lines map[string]int   // binding key -> file line, for cross-file errors
-	nodes ast.SelectionSet // the selection of one list item (Paged only)
+	lines map[string]int // binding key -> file line, for cross-file errors
+	// nodes is the selection of one list item and nodesOn its type (Paged only).
+	nodes   ast.SelectionSet
+	nodesOn *ast.Definition
 }
 
 // Param binds one path, query or header parameter to one variable.
