@@ -39,8 +39,9 @@ func (e *bindError) Error() string {
 	return e.Param + ": " + e.Reason
 }
 
-// maxKeyLen bounds idempotency keys: long enough for any GUID or hash.
-const maxKeyLen = 255
+// MaxKeyLen bounds idempotency keys: long enough for any GUID or hash. The
+// definition declares it, so makers see the limit the binder enforces.
+const MaxKeyLen = 255
 
 // bound is a request turned into the operation's variables.
 type bound struct {
@@ -71,8 +72,8 @@ func (op *Operation) bind(r *http.Request, schema *ast.Schema, contract *input.C
 			}
 			b.key = h
 		}
-		if len(b.key) > maxKeyLen || strings.ContainsFunc(b.key, func(r rune) bool { return r < 0x20 || r > 0x7e }) {
-			return b, &bindError{Param: "Idempotency-Key", In: "header", Reason: fmt.Sprintf("expected at most %d printable ASCII characters", maxKeyLen)}
+		if len(b.key) > MaxKeyLen || strings.ContainsFunc(b.key, func(r rune) bool { return r < 0x20 || r > 0x7e }) {
+			return b, &bindError{Param: "Idempotency-Key", In: "header", Reason: fmt.Sprintf("expected at most %d printable ASCII characters", MaxKeyLen)}
 		}
 	}
 

@@ -146,6 +146,10 @@ func upstreamSource(def *ast.FieldDefinition) string {
 	return "an upstream service"
 }
 
+// DegradeDescription says, for the definition, which parts of op's answer
+// are left out while an upstream source is down; empty when none can be.
+func (op *Operation) DegradeDescription() string { return degradeDescription(op.upstreamParts()) }
+
 // degradeDescription says, per source, which parts of the answer are left
 // out while it is down: derived from the schema's @upstream marks, so the
 // definition cannot drift from what the facade does.

@@ -67,7 +67,10 @@ type Options struct {
 	Operations []Operation
 }
 
-// Facade is the REST connector facade, mounted at /api/v1.
+// BasePath is where the facade is mounted, below the public URL's own path.
+const BasePath = "/api/v1"
+
+// Facade is the REST connector facade, mounted at BasePath.
 type Facade struct {
 	ops  []Operation
 	exec Executor

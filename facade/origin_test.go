@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/middletier/middletier/facade"
+	"github.com/middletier/middletier/facade/connector"
 	"github.com/middletier/middletier/internal/config"
 	"github.com/middletier/middletier/internal/publicurl"
 	"github.com/middletier/middletier/internal/server"
@@ -33,8 +34,8 @@ func originServer(t *testing.T, e *env, res *publicurl.Resolver) *httptest.Serve
 	if err != nil {
 		t.Fatal(err)
 	}
-	def := facade.DefinitionsByOrigin(res.Origin, func(origin string) ([]byte, error) {
-		return facade.Swagger(fac.Operations(), fac.Schema(), facade.DefinitionOptions{PublicURL: origin})
+	def := connector.DefinitionsByOrigin(res.Origin, func(origin string) ([]byte, error) {
+		return connector.Swagger(fac.Operations(), fac.Schema(), connector.Options{PublicURL: origin})
 	})
 	srv := httptest.NewServer(server.NewHandler(cfg, server.Deps{
 		Log: log, Exec: exec, Loaders: e.db, Upstream: e.up.Sources, Ready: e.db,
@@ -171,7 +172,7 @@ func TestLinksFollowTheRequest(t *testing.T) {
 // of one host does not validate the other's body.
 func TestDefinitionETagPerOrigin(t *testing.T) {
 	var res publicurl.Resolver
-	h := facade.DefinitionsByOrigin(res.Origin, func(origin string) ([]byte, error) {
+	h := connector.DefinitionsByOrigin(res.Origin, func(origin string) ([]byte, error) {
 		return []byte(`{"host":"` + origin + `"}`), nil
 	})
 	get := func(host, etag string) *httptest.ResponseRecorder {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/middletier/middletier/facade"
+	"github.com/middletier/middletier/facade/connector"
 	"github.com/middletier/middletier/facade/connectortest"
 	"github.com/middletier/middletier/internal/auth"
 	"github.com/middletier/middletier/internal/config"
@@ -92,13 +93,13 @@ func newRuntimeEnv(t *testing.T, db *store.DB, o rtOptions) *rtEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := facade.DefinitionOptions{PublicURL: cfg.PublicURL, Scopes: cfg.Auth.WriteScopes}
-	definition := facade.DefinitionsByOrigin(pub.Origin, func(origin string) ([]byte, error) {
+	opts := connector.Options{PublicURL: cfg.PublicURL, Scopes: cfg.Auth.WriteScopes}
+	definition := connector.DefinitionsByOrigin(pub.Origin, func(origin string) ([]byte, error) {
 		o := opts
 		o.PublicURL = origin
-		return facade.Swagger(fac.Operations(), fac.Schema(), o)
+		return connector.Swagger(fac.Operations(), fac.Schema(), o)
 	})
-	props, err := facade.APIProperties(fac.Operations(), opts)
+	props, err := connector.APIProperties(fac.Operations(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -69,7 +69,7 @@ func (op *Operation) shape(resp *graphql.Response, r *http.Request, origin, requ
 		if more, _ := pi["hasNextPage"].(bool); more {
 			if cursor, _ := pi["endCursor"].(string); cursor != "" {
 				body["nextCursor"] = cursor
-				body["nextLink"] = op.nextLink(r, origin, cursor)
+				body[NextLinkProperty] = op.nextLink(r, origin, cursor)
 			}
 		}
 		value = body
@@ -82,6 +82,20 @@ func (op *Operation) shape(resp *graphql.Response, r *http.Request, origin, requ
 	// The same status the definition declares (201 for a create), so flows
 	// that branch on it see what the connector promised.
 	return answer{status: SuccessStatus(op), body: encode(value)}
+}
+
+// NextLinkProperty is the body property that holds a list's next page URL,
+// named by the definition's x-ms-pageable and its updatenextlink policy alike.
+const NextLinkProperty = "nextLink"
+
+// SuccessStatus is the status of a successful call: 201 for a POST to a
+// collection (a path without variables, e.g. POST /backorders creates one),
+// 200 for everything else. The handler and the definition must agree.
+func SuccessStatus(op *Operation) int {
+	if op.Method == "POST" && !strings.Contains(op.Path, "{") {
+		return 201
+	}
+	return 200
 }
 
 // nextLink is the absolute URL of the next page: the public origin the

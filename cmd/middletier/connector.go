@@ -13,6 +13,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/middletier/middletier/facade"
+	"github.com/middletier/middletier/facade/connector"
 	"github.com/middletier/middletier/graph"
 	"github.com/middletier/middletier/internal/config"
 	"github.com/middletier/middletier/internal/publicurl"
@@ -50,19 +51,19 @@ func connectorCmd(_ context.Context, args []string, getenv func(string) string, 
 		return fmt.Errorf("connector export: %w", err)
 	}
 	opts := definitionOptions(cfg)
-	if err := facade.ExportPackage(out, ops, schema, opts); err != nil {
+	if err := connector.ExportPackage(out, ops, schema, opts); err != nil {
 		return fmt.Errorf("connector export: %w", err)
 	}
-	for _, f := range []string{facade.DefinitionFile, facade.PropertiesFile, facade.SettingsFile, facade.IconFile} {
+	for _, f := range []string{connector.DefinitionFile, connector.PropertiesFile, connector.SettingsFile, connector.IconFile} {
 		fmt.Fprintln(stdout, "wrote", filepath.Join(out, f))
 	}
 	fmt.Fprintf(stdout, "connector %q: %d operations\n", opts.Title, len(ops))
 	writeHostNote(stdout, cfg.PublicURL)
 	if opts.ClientID == "" {
-		fmt.Fprintf(stdout, "note: no --client-id: apiProperties.json has the placeholder %s; set it before import\n", facade.PlaceholderClientID)
+		fmt.Fprintf(stdout, "note: no --client-id: apiProperties.json has the placeholder %s; set it before import\n", connector.PlaceholderClientID)
 	}
 	if opts.ResourceURI == "" {
-		fmt.Fprintf(stdout, "note: no --resource-uri or --auth-audiences: apiProperties.json has the placeholder %s; set it before import\n", facade.PlaceholderResourceURI)
+		fmt.Fprintf(stdout, "note: no --resource-uri or --auth-audiences: apiProperties.json has the placeholder %s; set it before import\n", connector.PlaceholderResourceURI)
 	}
 	return nil
 }
@@ -76,7 +77,7 @@ func writeHostNote(stdout io.Writer, publicURL string) {
 		fmt.Fprintf(stdout, "host: the definition names %s%s (from --public-url)\n", publicURL, facade.BasePath)
 		return
 	}
-	def := facade.DefaultDefinitionOptions().PublicURL
+	def := connector.DefaultOptions().PublicURL
 	fmt.Fprintf(stdout, "host: the definition names %s%s, the default: no --public-url was given and an exported file has no request to follow\n", def, facade.BasePath)
 	fmt.Fprintln(stdout, "      set the address connections reach with --public-url https://HOST[/PREFIX] (or MIDDLETIER_PUBLIC_URL) and export again,")
 	fmt.Fprintln(stdout, "      or download GET /api/v1/swagger.json from the running service, which names the host it was called at")
@@ -85,9 +86,9 @@ func writeHostNote(stdout io.Writer, publicURL string) {
 // definitionOptions maps the settings onto the connector's publishing
 // options. Values left empty fall back on the identity settings, so that a
 // service configured for Entra ID publishes a connector that signs in to it.
-func definitionOptions(cfg config.Config) facade.DefinitionOptions {
+func definitionOptions(cfg config.Config) connector.Options {
 	c := cfg.Connector
-	o := facade.DefinitionOptions{
+	o := connector.Options{
 		PublicURL:   cfg.PublicURL,
 		Title:       c.Title,
 		ClientID:    c.ClientID,
@@ -130,14 +131,14 @@ func definitionHandler(cfg config.Config, pub *publicurl.Resolver, ops []facade.
 	build := func(origin string) ([]byte, error) {
 		opts := definitionOptions(cfg)
 		opts.PublicURL = origin
-		return facade.Swagger(ops, schema, opts)
+		return connector.Swagger(ops, schema, opts)
 	}
 	start := pub.Fixed()
 	if start == "" {
-		start = facade.DefaultDefinitionOptions().PublicURL
+		start = connector.DefaultOptions().PublicURL
 	}
 	if _, err := build(start); err != nil {
 		return nil, err
 	}
-	return facade.DefinitionsByOrigin(pub.Origin, build), nil
+	return connector.DefinitionsByOrigin(pub.Origin, build), nil
 }

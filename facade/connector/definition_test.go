@@ -1,4 +1,4 @@
-package facade
+package connector
 
 import (
 	"bytes"
@@ -16,23 +16,21 @@ import (
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/middletier/middletier/facade"
 	"github.com/middletier/middletier/graph"
 )
 
-// updating reports -update. The flag is registered by the external test
-// package's facade_test.go (it shares this test binary, and a second
-// registration would panic).
-func updating() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
+var update = flag.Bool("update", false, "rewrite the golden definition")
+
+// updating reports -update.
+func updating() bool { return *update }
 
 const goldenFile = "testdata/" + DefinitionFile
 
 // goldenOptions are sample settings: a production-like host and no real
 // client id, so that the golden file and the checklist see what a maker
 // would import.
-var goldenOptions = DefinitionOptions{
+var goldenOptions = Options{
 	PublicURL: "https://middletier.example.com",
 	Scopes:    []string{"Data.ReadWrite"},
 }
@@ -42,7 +40,7 @@ func readFile(name string) ([]byte, error) { return os.ReadFile(name) }
 func realDefinition(t *testing.T) []byte {
 	t.Helper()
 	schema := graph.NewExecutableSchema(graph.Config{}).Schema()
-	ops, err := LoadEmbedded(schema)
+	ops, err := facade.LoadEmbedded(schema)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +53,7 @@ func realDefinition(t *testing.T) []byte {
 
 // TestSwaggerGolden keeps the generated definition as a golden file, so any
 // change to the connector's contract is a visible diff in review. Run
-// `go test ./facade -run 'TestSwaggerGolden|TestSwaggerContract' -update`
+// `go test ./facade/connector -run 'TestSwaggerGolden|TestSwaggerContract' -update`
 // to accept a change.
 func TestSwaggerGolden(t *testing.T) {
 	got := realDefinition(t)
@@ -76,7 +74,7 @@ func TestSwaggerGolden(t *testing.T) {
 		t.Fatalf("%v (run with -update to create it)", err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("the definition differs from %s; review the change (breaking ones are listed by TestSwaggerContract) and run go test ./facade -run TestSwaggerGolden -update\n%s", goldenFile, firstDiff(want, got))
+		t.Errorf("the definition differs from %s; review the change (breaking ones are listed by TestSwaggerContract) and run go test ./facade/connector -run TestSwaggerGolden -update\n%s", goldenFile, firstDiff(want, got))
 	}
 }
 
@@ -204,7 +202,7 @@ input PutItemInput {
 }
 `
 
-func testOp(t *testing.T, schema *ast.Schema, op Operation) Operation {
+func testOp(t *testing.T, schema *ast.Schema, op facade.Operation) facade.Operation {
 	t.Helper()
 	doc, err := gqlparser.LoadQuery(schema, op.Source)
 	if err != nil {
@@ -236,10 +234,10 @@ func at(v any, path ...string) any {
 // paged result, and parameter typing for each scalar.
 func TestSwaggerFromSelection(t *testing.T) {
 	schema := gqlparser.MustLoadSchema(&ast.Source{Name: "test.graphqls", Input: testSchemaSDL})
-	get := testOp(t, schema, Operation{
+	get := testOp(t, schema, facade.Operation{
 		File: "GetShelf.graphql", Method: "GET", Path: "/shelves/{shelfId}", Summary: "Get a shelf",
 		Description: "Gets one shelf.", Result: "theShelf",
-		Params: []Param{
+		Params: []facade.Param{
 			{Name: "shelfId", In: "path", Variable: "id", Summary: "Shelf ID", Required: true},
 			{Name: "kind", In: "query", Variable: "kind", Summary: "Kind"},
 			{Name: "hidden", In: "query", Variable: "hidden", Summary: "Hidden", Default: false},
@@ -261,14 +259,14 @@ func TestSwaggerFromSelection(t *testing.T) {
 fragment ShelfFields on Shelf { id }
 fragment BoxFields on Box { count }`,
 	})
-	put := testOp(t, schema, Operation{
+	put := testOp(t, schema, facade.Operation{
 		File: "PutItem.graphql", Method: "POST", Path: "/shelves/{shelfId}/items", Summary: "Put an item",
 		Description: "Puts an item on a shelf.", Result: "putItem", Write: true,
-		Params: []Param{{Name: "shelfId", In: "path", Variable: "input", Field: "shelfId", Summary: "Shelf ID", Required: true}},
-		Body:   &Body{Variable: "input", ClientRequestID: "clientRequestId", Omit: []string{"shelfId"}},
+		Params: []facade.Param{{Name: "shelfId", In: "path", Variable: "input", Field: "shelfId", Summary: "Shelf ID", Required: true}},
+		Body:   &facade.Body{Variable: "input", ClientRequestID: "clientRequestId", Omit: []string{"shelfId"}},
 		Source: `mutation PutItem($input: PutItemInput!) { putItem(input: $input) { id kind putAt } }`,
 	})
-	b, err := Swagger([]Operation{get, put}, schema, DefinitionOptions{PublicURL: "http://localhost:8080/mt"})
+	b, err := Swagger([]facade.Operation{get, put}, schema, Options{PublicURL: "http://localhost:8080/mt"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -359,21 +357,22 @@ func jsonEqual(a, b any) bool {
 	return bytes.Equal(x, y)
 }
 
+// TestSwaggerRejects covers what only the publisher checks. An unbound path
+// variable or a picker to nowhere is the loader's to reject, before an
+// operation reaches the publisher (TestLoadErrors).
 func TestSwaggerRejects(t *testing.T) {
 	schema := gqlparser.MustLoadSchema(&ast.Source{Name: "test.graphqls", Input: testSchemaSDL})
-	base := Operation{File: "GetShelf.graphql", Method: "GET", Path: "/shelves/{shelfId}", Summary: "Get a shelf", Description: "Gets one shelf.", Result: "shelf",
+	base := facade.Operation{File: "GetShelf.graphql", Method: "GET", Path: "/shelves/{shelfId}", Summary: "Get a shelf", Description: "Gets one shelf.", Result: "shelf",
 		Source: `query GetShelf($id: ID!) { shelf(id: $id) { id } }`,
-		Params: []Param{{Name: "shelfId", In: "path", Variable: "id", Summary: "Shelf ID"}}}
+		Params: []facade.Param{{Name: "shelfId", In: "path", Variable: "id", Summary: "Shelf ID"}}}
 	tests := []struct {
 		name    string
-		mut     func(o *Operation)
-		opts    DefinitionOptions
+		mut     func(o *facade.Operation)
+		opts    Options
 		wantErr string
 	}{
-		{"unbound path variable", func(o *Operation) { o.Params = nil }, DefinitionOptions{}, "{shelfId} has no parameter"},
-		{"result not selected", func(o *Operation) { o.Result = "shelves" }, DefinitionOptions{}, "no field shelves"},
-		{"unknown picker", func(o *Operation) { o.Params[0].Picker = &Picker{OperationID: "ListShelves", ValuePath: "id"} }, DefinitionOptions{}, "ListShelves"},
-		{"relative public URL", func(o *Operation) {}, DefinitionOptions{PublicURL: "example.com"}, "absolute"},
+		{"result not selected", func(o *facade.Operation) { o.Result = "shelves" }, Options{}, "no field shelves"},
+		{"relative public URL", func(o *facade.Operation) {}, Options{PublicURL: "example.com"}, "absolute"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -381,7 +380,7 @@ func TestSwaggerRejects(t *testing.T) {
 			op.Params = slices.Clone(base.Params)
 			tt.mut(&op)
 			op = testOp(t, schema, op)
-			_, err := Swagger([]Operation{op}, schema, tt.opts)
+			_, err := Swagger([]facade.Operation{op}, schema, tt.opts)
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("err = %v, want one mentioning %q", err, tt.wantErr)
 			}
@@ -448,7 +447,7 @@ func TestExportPackage(t *testing.T) {
 
 func TestAPIPropertiesRejectsReservedColor(t *testing.T) {
 	for _, c := range []string{"#007EE5", "#ffffff", "#da3b01", "blue"} {
-		if _, err := APIProperties(nil, DefinitionOptions{BrandColor: c}); err == nil {
+		if _, err := APIProperties(nil, Options{BrandColor: c}); err == nil {
 			t.Errorf("brand color %s accepted", c)
 		}
 	}
@@ -475,19 +474,19 @@ func TestDefinitionHandler(t *testing.T) {
 // the pageable operations, whatever they are, and is left out when none
 // pages (an unscoped one would rewrite every answer).
 func TestAPIPropertiesUpdateNextLink(t *testing.T) {
-	paged := func(id string) Operation { return Operation{ID: id, Paged: true} }
+	paged := func(id string) facade.Operation { return facade.Operation{ID: id, Paged: true} }
 	tests := []struct {
 		name string
-		ops  []Operation
+		ops  []facade.Operation
 		want []any // nil: no policy
 	}{
-		{"only the paged ones, sorted", []Operation{paged("ListZ"), {ID: "GetOne"}, paged("ListA")}, []any{"ListA", "ListZ"}},
-		{"none paged", []Operation{{ID: "GetOne"}}, nil},
+		{"only the paged ones, sorted", []facade.Operation{paged("ListZ"), {ID: "GetOne"}, paged("ListA")}, []any{"ListA", "ListZ"}},
+		{"none paged", []facade.Operation{{ID: "GetOne"}}, nil},
 		{"no operations", nil, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b, err := APIProperties(tt.ops, DefinitionOptions{})
+			b, err := APIProperties(tt.ops, Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

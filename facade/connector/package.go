@@ -1,4 +1,4 @@
-package facade
+package connector
 
 import (
 	"bytes"
@@ -15,6 +15,8 @@ import (
 	"strings"
 
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/middletier/middletier/facade"
 )
 
 // The files of a connector package, named as paconn and pac connector
@@ -37,7 +39,7 @@ const (
 // ExportPackage writes the connector package into dir (created if missing):
 // apiDefinition.swagger.json, apiProperties.json, settings.json and icon.png.
 // It needs no database and no running service.
-func ExportPackage(dir string, ops []Operation, schema *ast.Schema, opts DefinitionOptions) error {
+func ExportPackage(dir string, ops []facade.Operation, schema *ast.Schema, opts Options) error {
 	opts = opts.withDefaults()
 	def, err := Swagger(ops, schema, opts)
 	if err != nil {
@@ -104,10 +106,6 @@ type (
 	}
 )
 
-// NextLinkProperty is the body property that holds a list's next page URL,
-// named by x-ms-pageable and the updatenextlink policy alike.
-const NextLinkProperty = "nextLink"
-
 // Policy template ids and parameters (paconn-apiProperties.schema.json).
 const (
 	UpdateNextLinkTemplate = "updatenextlink"
@@ -121,7 +119,7 @@ const (
 // PowerPlatformConnectors #2959); with it the runtime routes the next page
 // through the connector, authenticated. It names exactly the pageable
 // operations, derived from the operations so a new paged one is covered.
-func updateNextLink(ops []Operation) (policyTemplateInstance, bool) {
+func updateNextLink(ops []facade.Operation) (policyTemplateInstance, bool) {
 	var ids []string
 	for _, op := range ops {
 		if op.Paged {
@@ -137,7 +135,7 @@ func updateNextLink(ops []Operation) (policyTemplateInstance, bool) {
 		Title:      "Route nextLink through the connector so that paging stays signed in",
 		Parameters: map[string]any{
 			policyOperationNames:   ids,
-			policyNextLinkProperty: NextLinkProperty,
+			policyNextLinkProperty: facade.NextLinkProperty,
 		},
 	}, true
 }
@@ -149,7 +147,7 @@ var brandColorRE = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
 // hidden token:TenantId parameter the portal adds (CONNECTOR.md §3), and the
 // updatenextlink policy over the pageable operations. The client secret never
 // goes in the file: paconn create --secret supplies it.
-func APIProperties(ops []Operation, opts DefinitionOptions) ([]byte, error) {
+func APIProperties(ops []facade.Operation, opts Options) ([]byte, error) {
 	o := opts.withDefaults()
 	if !brandColorRE.MatchString(o.BrandColor) {
 		return nil, fmt.Errorf("apiProperties: brand color %q is not #RRGGBB", o.BrandColor)
@@ -209,7 +207,7 @@ func APIProperties(ops []Operation, opts DefinitionOptions) ([]byte, error) {
 // Settings is paconn's settings.json: the file names of the package, the
 // API endpoints with paconn's defaults, and the environment when known.
 // connectorId is left out: it exists only after the first create.
-func Settings(opts DefinitionOptions) []byte {
+func Settings(opts Options) []byte {
 	o := opts.withDefaults()
 	s := struct {
 		Environment         string `json:"environment,omitempty"`

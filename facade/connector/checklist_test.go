@@ -1,4 +1,4 @@
-package facade
+package connector
 
 // The checklist of ../shared/CONNECTOR.md §9, checked mechanically on the
 // exported connector package: every E (import/validator error) and W
@@ -23,6 +23,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/middletier/middletier/facade"
 	"github.com/middletier/middletier/graph"
 )
 
@@ -1400,7 +1401,7 @@ func runChecklist(p *connectorPackage) map[string][]string {
 func exportForTest(t *testing.T) map[string][]byte {
 	t.Helper()
 	schema := graph.NewExecutableSchema(graph.Config{}).Schema()
-	ops, err := LoadEmbedded(schema)
+	ops, err := facade.LoadEmbedded(schema)
 	if err != nil {
 		t.Fatal(err)
 	}

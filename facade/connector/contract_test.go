@@ -1,4 +1,4 @@
-package facade
+package connector
 
 import (
 	"encoding/json"
