@@ -133,8 +133,8 @@ func New(exec Executor, ws WriteStore, opts Options) (*Facade, error) {
 	return f, nil
 }
 
-// Operations returns the loaded operations, for the Swagger definition and
-// the connector package.
+// Operations returns the loaded operations, for the connector publisher
+// (facade/connector).
 func (f *Facade) Operations() []Operation { return slices.Clone(f.ops) }
 
 // Schema is the schema the operations were validated against.

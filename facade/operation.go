@@ -3,8 +3,10 @@
 // are parsed and validated against the schema; each becomes a route under
 // /api/v1 that binds REST parameters to the operation's variables, runs the
 // stored document in process through the same executor as /graphql, shapes
-// the result for canvas apps, and maps errors to HTTP statuses. The same
-// operations generate the Swagger 2.0 definition and the connector package.
+// the result for canvas apps, and maps errors to HTTP statuses. Package
+// facade/connector publishes the same operations as the Swagger 2.0
+// definition and the connector package, reading their selections through
+// this package's walker (selection.go).
 package facade
 
 import "github.com/vektah/gqlparser/v2/ast"

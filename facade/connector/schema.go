@@ -74,18 +74,13 @@ func (g *generator) inputType(t *ast.Type, depth int) *spec.Schema {
 		return spec.ArrayProperty(items)
 	}
 	def := g.schema.Types[t.NamedType]
-	switch def.Kind {
-	case ast.Scalar:
-		return scalarSchema(def.Name)
-	case ast.Enum:
-		return enumSchema(def)
-	case ast.InputObject:
-		if depth >= maxInputDepth {
-			return nil
-		}
-		return g.inputSchema(def, nil, depth+1)
+	if s := leafSchema(def); s != nil {
+		return s
 	}
-	return nil
+	if def.Kind != ast.InputObject || depth >= maxInputDepth {
+		return nil
+	}
+	return g.inputSchema(def, nil, depth+1)
 }
 
 // applyLimits declares the input contract's limits: maxLength on text
@@ -104,6 +99,18 @@ func applyLimits(cv *spec.CommonValidations, typ string, l input.Limits) {
 			cv.Minimum, cv.Maximum = &lo, &hi
 		}
 	}
+}
+
+// leafSchema is the schema of a scalar or enum value, alike in inputs and
+// results; nil for other kinds.
+func leafSchema(def *ast.Definition) *spec.Schema {
+	switch def.Kind {
+	case ast.Scalar:
+		return scalarSchema(def.Name)
+	case ast.Enum:
+		return enumSchema(def)
+	}
+	return nil
 }
 
 func scalarSchema(name string) *spec.Schema {
@@ -204,11 +211,8 @@ func (g *generator) outputType(t *ast.Type, set ast.SelectionSet) *spec.Schema {
 		return spec.ArrayProperty(g.outputType(t.Elem, set))
 	}
 	def := g.schema.Types[t.NamedType]
-	switch def.Kind {
-	case ast.Scalar:
-		return scalarSchema(def.Name)
-	case ast.Enum:
-		return enumSchema(def)
+	if s := leafSchema(def); s != nil {
+		return s
 	}
 	s := &spec.Schema{}
 	s.Typed("object", "")
