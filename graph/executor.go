@@ -1,8 +1,15 @@
-package server
+package graph
+
+// This file and limits.go, requesterror.go are hand-written: the executor
+// lives next to the schema it serves, so that internal/server only does
+// HTTP and nothing below cmd imports back up. gqlgen regenerates
+// generated.go only, and these files name none of its identifiers, so they
+// still compile while it is being rewritten.
 
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,13 +25,11 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
-	"github.com/middletier/middletier/graph"
 	"github.com/middletier/middletier/internal/auth"
 	"github.com/middletier/middletier/internal/cache"
 	"github.com/middletier/middletier/internal/config"
 	"github.com/middletier/middletier/internal/gqlerr"
 	"github.com/middletier/middletier/internal/input"
-	"github.com/middletier/middletier/resolvers"
 )
 
 // Executor is the configured gqlgen executor: /graphql serves it over HTTP
@@ -56,8 +61,10 @@ func (e *Executor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	writeGraphQLError(w, http.StatusBadRequest, "unsupported GraphQL request: use GET with a query parameter, or POST with a JSON body")
 }
 
-// NewExecutor builds the GraphQL executor over db.
-func NewExecutor(cfg config.GraphQL, db resolvers.DB, log *slog.Logger) (*Executor, error) {
+// NewExecutor builds the GraphQL executor over es, the executable schema
+// with its resolvers (resolvers.NewSchema): every extension, cache and
+// limit /graphql and the facade share is configured here and nowhere else.
+func NewExecutor(cfg config.GraphQL, es graphql.ExecutableSchema, log *slog.Logger) (*Executor, error) {
 	// Parsed documents are roughly ten times the size of their text.
 	queryCache, err := cache.New(cache.Options[*ast.QueryDocument]{
 		MaxCost: cfg.QueryCacheBytes * 3 / 4,
@@ -75,10 +82,6 @@ func NewExecutor(cfg config.GraphQL, db resolvers.DB, log *slog.Logger) (*Execut
 		return nil, fmt.Errorf("persisted query cache: %w", err)
 	}
 
-	es := graph.NewExecutableSchema(graph.Config{
-		Resolvers:  &resolvers.Resolver{DB: db},
-		Complexity: resolvers.Complexity(),
-	})
 	// The input contract runs before every other check and any resolver:
 	// bad text or an out-of-range page size is the client's 400, never a
 	// driver's 500 or a silent default.
@@ -129,6 +132,10 @@ func (e *Executor) Close() {
 	e.queryCache.Close()
 	e.apqCache.Close()
 }
+
+// Handler is the executor over HTTP, for /graphql: the GraphQL-over-HTTP
+// rules below in front of ServeHTTP.
+func (e *Executor) Handler() http.Handler { return graphqlHTTP(e) }
 
 // graphqlHTTP puts the GraphQL-over-HTTP rules gqlgen leaves open in front of
 // the executor: 415 for a body that is not JSON, 405 for a mutation over GET,
@@ -196,13 +203,13 @@ func isPlainJSON(ct string) bool {
 func writeGraphQLCodedError(w http.ResponseWriter, status int, msg, code string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_ = jsonEncode(w, map[string]any{"errors": []map[string]any{{"message": msg, "extensions": map[string]any{"code": code}}}})
+	writeJSON(w, map[string]any{"errors": []map[string]any{{"message": msg, "extensions": map[string]any{"code": code}}}})
 }
 
 func writeGraphQLError(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_ = jsonEncode(w, map[string]any{"errors": []map[string]any{{"message": msg}}})
+	writeJSON(w, map[string]any{"errors": []map[string]any{{"message": msg}}})
 }
 
 // WaitCaches blocks until pending cache writes are applied (tests only need it:
@@ -210,4 +217,12 @@ func writeGraphQLError(w http.ResponseWriter, status int, msg string) {
 func (e *Executor) WaitCaches() {
 	e.queryCache.Wait()
 	e.apqCache.Wait()
+}
+
+// writeJSON encodes v without HTML escaping: messages quote queries, whose
+// braces and angle brackets a client should read as written.
+func writeJSON(w http.ResponseWriter, v any) {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
 }
