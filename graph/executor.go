@@ -99,7 +99,7 @@ func NewExecutor(cfg config.GraphQL, es graphql.ExecutableSchema, log *slog.Logg
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: apqCache})
 	srv.Use(&operationLimits{cfg: cfg})
-	srv.AroundFields(requireWriteScope)
+	srv.AroundRootFields(requireWriteScope)
 	srv.SetErrorPresenter(gqlerr.Presenter(log))
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
 		log.ErrorContext(ctx, "panic in resolver", "panic", p, "request_id", middleware.GetReqID(ctx), "stack", string(debug.Stack()))
@@ -116,13 +116,22 @@ func NewExecutor(cfg config.GraphQL, es graphql.ExecutableSchema, log *slog.Logg
 
 // requireWriteScope refuses every mutation field to a token without a write
 // scope, here rather than in each resolver so that a new mutation cannot
-// forget it; the REST facade runs through this executor too. The error
-// lands on the mutation field, as FORBIDDEN.
-func requireWriteScope(ctx context.Context, next graphql.Resolver) (any, error) {
-	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Object == "Mutation" {
-		if err := auth.CanWrite(ctx); err != nil {
-			return nil, err
+// forget it; the REST facade runs through this executor too. It runs once
+// per root field of a mutation (not around every field of every query, a
+// cost per field), and the error lands on the mutation field, as FORBIDDEN,
+// with the path and location a resolver's error would have.
+func requireWriteScope(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+	if graphql.GetOperationContext(ctx).Operation.Operation != ast.Mutation {
+		return next(ctx)
+	}
+	if err := auth.CanWrite(ctx); err != nil {
+		f := graphql.GetRootFieldContext(ctx).Field
+		gerr := gqlerror.WrapPath(ast.Path{ast.PathName(f.Alias)}, err)
+		if f.Position != nil && f.Position.Line > 0 {
+			gerr.Locations = []gqlerror.Location{{Line: f.Position.Line, Column: f.Position.Column}}
 		}
+		graphql.AddError(ctx, gerr)
+		return graphql.Null
 	}
 	return next(ctx)
 }
