@@ -23,7 +23,7 @@ import (
 	"github.com/middletier/middletier/internal/store"
 )
 
-// Executor runs GraphQL operations in process: *server.Executor, the same
+// Executor runs GraphQL operations in process: *graph.Executor, the same
 // instance /graphql serves, so limits, extensions and the error presenter
 // are shared.
 type Executor interface {

@@ -19,6 +19,7 @@ import (
 	"testing/fstest"
 
 	"github.com/middletier/middletier/facade"
+	"github.com/middletier/middletier/graph"
 	"github.com/middletier/middletier/internal/auth"
 	"github.com/middletier/middletier/internal/config"
 	"github.com/middletier/middletier/internal/publicurl"
@@ -27,6 +28,8 @@ import (
 	"github.com/middletier/middletier/internal/store/storetest"
 	"github.com/middletier/middletier/internal/upstream/cached/cachedtest"
 	"github.com/middletier/middletier/internal/upstream/upstreamtest"
+	"github.com/middletier/middletier/loaders"
+	"github.com/middletier/middletier/resolvers"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -66,7 +69,7 @@ func newEnvOpts(t testing.TB, db *store.DB, up *cachedtest.Upstreams, opts facad
 	cfg := config.Defaults()
 	cfg.PublicURL = publicURL
 	log := slog.New(slog.DiscardHandler)
-	exec, err := server.NewExecutor(cfg.GraphQL, db, log)
+	exec, err := graph.NewExecutor(cfg.GraphQL, resolvers.NewSchema(db), log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +84,7 @@ func newEnvOpts(t testing.TB, db *store.DB, up *cachedtest.Upstreams, opts facad
 		t.Fatal(err)
 	}
 	h := server.NewHandler(cfg, server.Deps{
-		Log: log, Exec: exec, Loaders: db, Upstream: up.Sources, Ready: db,
+		Log: log, GraphQL: exec.Handler(), Loaders: loaders.Middleware(db, up.Sources, cfg.GraphQL.BatchWait), Ready: db,
 		Authenticate: testAuth(db),
 		Facade:       fac,
 	})

@@ -29,11 +29,14 @@ import (
 	"time"
 
 	"github.com/middletier/middletier/facade"
+	"github.com/middletier/middletier/graph"
 	"github.com/middletier/middletier/internal/config"
 	"github.com/middletier/middletier/internal/server"
 	"github.com/middletier/middletier/internal/store"
 	"github.com/middletier/middletier/internal/store/storetest"
 	"github.com/middletier/middletier/internal/upstream/cached/cachedtest"
+	"github.com/middletier/middletier/loaders"
+	"github.com/middletier/middletier/resolvers"
 )
 
 // The fault child is this test binary started again with these variables:
@@ -69,7 +72,7 @@ func faultChild() error {
 	}
 	cfg := config.Defaults()
 	log := slog.New(slog.DiscardHandler)
-	exec, err := server.NewExecutor(cfg.GraphQL, db, log)
+	exec, err := graph.NewExecutor(cfg.GraphQL, resolvers.NewSchema(db), log)
 	if err != nil {
 		return err
 	}
@@ -87,7 +90,7 @@ func faultChild() error {
 	if err != nil {
 		return err
 	}
-	h := server.NewHandler(cfg, server.Deps{Log: log, Exec: exec, Loaders: db, Ready: db, Authenticate: testAuth(db), Facade: fac})
+	h := server.NewHandler(cfg, server.Deps{Log: log, GraphQL: exec.Handler(), Loaders: loaders.Middleware(db, nil, cfg.GraphQL.BatchWait), Ready: db, Authenticate: testAuth(db), Facade: fac})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err

@@ -12,11 +12,14 @@ import (
 
 	"github.com/middletier/middletier/facade"
 	"github.com/middletier/middletier/facade/connector"
+	"github.com/middletier/middletier/graph"
 	"github.com/middletier/middletier/internal/config"
 	"github.com/middletier/middletier/internal/publicurl"
 	"github.com/middletier/middletier/internal/server"
 	"github.com/middletier/middletier/internal/store/storetest"
 	"github.com/middletier/middletier/internal/upstream/cached/cachedtest"
+	"github.com/middletier/middletier/loaders"
+	"github.com/middletier/middletier/resolvers"
 )
 
 // originServer is the whole router behind a real listener, with links and
@@ -25,7 +28,7 @@ func originServer(t *testing.T, e *env, res *publicurl.Resolver) *httptest.Serve
 	t.Helper()
 	cfg := config.Defaults()
 	log := slog.New(slog.DiscardHandler)
-	exec, err := server.NewExecutor(cfg.GraphQL, e.db, log)
+	exec, err := graph.NewExecutor(cfg.GraphQL, resolvers.NewSchema(e.db), log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +41,7 @@ func originServer(t *testing.T, e *env, res *publicurl.Resolver) *httptest.Serve
 		return connector.Swagger(fac.Operations(), fac.Schema(), connector.Options{PublicURL: origin})
 	})
 	srv := httptest.NewServer(server.NewHandler(cfg, server.Deps{
-		Log: log, Exec: exec, Loaders: e.db, Upstream: e.up.Sources, Ready: e.db,
+		Log: log, GraphQL: exec.Handler(), Loaders: loaders.Middleware(e.db, e.up.Sources, cfg.GraphQL.BatchWait), Ready: e.db,
 		Authenticate: testAuth(e.db), Facade: fac, Definition: def,
 	}))
 	t.Cleanup(srv.Close)

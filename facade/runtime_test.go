@@ -17,6 +17,7 @@ import (
 	"github.com/middletier/middletier/facade"
 	"github.com/middletier/middletier/facade/connector"
 	"github.com/middletier/middletier/facade/connectortest"
+	"github.com/middletier/middletier/graph"
 	"github.com/middletier/middletier/internal/auth"
 	"github.com/middletier/middletier/internal/config"
 	"github.com/middletier/middletier/internal/publicurl"
@@ -28,6 +29,8 @@ import (
 	"github.com/middletier/middletier/internal/upstream/news"
 	"github.com/middletier/middletier/internal/upstream/supply"
 	"github.com/middletier/middletier/internal/upstream/upstreamtest"
+	"github.com/middletier/middletier/loaders"
+	"github.com/middletier/middletier/resolvers"
 )
 
 // rtOptions change the service the emulator calls.
@@ -59,7 +62,7 @@ func newRuntimeEnv(t *testing.T, db *store.DB, o rtOptions) *rtEnv {
 		cfg.PublicURL = "http://" + srv.Listener.Addr().String()
 	}
 	log := slog.New(slog.DiscardHandler)
-	exec, err := server.NewExecutor(cfg.GraphQL, db, log)
+	exec, err := graph.NewExecutor(cfg.GraphQL, resolvers.NewSchema(db), log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,9 +106,9 @@ func newRuntimeEnv(t *testing.T, db *store.DB, o rtOptions) *rtEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	loaders := &droppingLoaders{DB: db, limit: waitLimit(t)}
-	srv.Config.Handler = loaders.track(server.NewHandler(cfg, server.Deps{
-		Log: log, Exec: exec, Loaders: loaders, Upstream: runtimeUpstreams(t, o), Ready: db,
+	dropping := &droppingLoaders{DB: db, limit: waitLimit(t)}
+	srv.Config.Handler = dropping.track(server.NewHandler(cfg, server.Deps{
+		Log: log, GraphQL: exec.Handler(), Loaders: loaders.Middleware(dropping, runtimeUpstreams(t, o), cfg.GraphQL.BatchWait), Ready: db,
 		Authenticate: authn.Middleware(server.WriteError),
 		Issuer:       dev.HandlerAt(pub.Origin),
 		Facade:       fac,
@@ -128,7 +131,7 @@ func newRuntimeEnv(t *testing.T, db *store.DB, o rtOptions) *rtEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &rtEnv{db: db, srv: srv, dev: dev, def: d, loaders: loaders}
+	return &rtEnv{db: db, srv: srv, dev: dev, def: d, loaders: dropping}
 }
 
 // runtimeUpstreams are the demo HR, news and supply services on loopback,

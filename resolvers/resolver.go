@@ -6,6 +6,9 @@ package resolvers
 import (
 	"context"
 
+	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/middletier/middletier/graph"
 	"github.com/middletier/middletier/internal/store"
 )
 
@@ -24,4 +27,14 @@ type DB interface {
 // Resolver is the root resolver; gqlgen builds the per-type resolvers from it.
 type Resolver struct {
 	DB DB
+}
+
+// NewSchema is the executable schema with these resolvers and the field
+// costs over db: what graph.NewExecutor serves. It lives here because graph
+// cannot import resolvers (resolvers implement graph's interfaces).
+func NewSchema(db DB) graphql.ExecutableSchema {
+	return graph.NewExecutableSchema(graph.Config{
+		Resolvers:  &Resolver{DB: db},
+		Complexity: Complexity(),
+	})
 }

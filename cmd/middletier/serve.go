@@ -12,12 +12,14 @@ import (
 	"time"
 
 	"github.com/middletier/middletier/facade"
+	"github.com/middletier/middletier/graph"
 	"github.com/middletier/middletier/internal/config"
 	"github.com/middletier/middletier/internal/publicurl"
 	"github.com/middletier/middletier/internal/server"
 	"github.com/middletier/middletier/internal/store"
 	"github.com/middletier/middletier/internal/telemetry"
 	"github.com/middletier/middletier/loaders"
+	"github.com/middletier/middletier/resolvers"
 )
 
 // parseConfig reads a command's settings from args and the environment.
@@ -130,11 +132,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 // buildHandler assembles the HTTP surface over db; closeFn releases its caches.
 func buildHandler(cfg config.Config, db *store.DB, up loaders.Upstream, log *slog.Logger) (http.Handler, func(), error) {
-	exec, err := server.NewExecutor(cfg.GraphQL, db, log)
+	// One executor: /graphql serves it and the facade runs its stored
+	// documents through it, so both share limits, caches and errors.
+	exec, err := graph.NewExecutor(cfg.GraphQL, resolvers.NewSchema(db), log)
 	if err != nil {
 		return nil, nil, err
 	}
-	deps := server.Deps{Log: log, Exec: exec, Loaders: db, Upstream: up, Ready: db, Metrics: telemetry.New(db)}
+	deps := server.Deps{
+		Log: log, GraphQL: exec.Handler(), Ready: db, Metrics: telemetry.New(db),
+		Loaders: loaders.Middleware(db, up, cfg.GraphQL.BatchWait),
+	}
 	id, err := newIdentity(cfg, db, log)
 	if err != nil {
 		exec.Close()

@@ -16,6 +16,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/middletier/middletier/graph/graphtest"
 	"github.com/middletier/middletier/internal/auth"
 	"github.com/middletier/middletier/internal/auth/authtest"
 	"github.com/middletier/middletier/internal/config"
@@ -51,11 +52,6 @@ func entraServer(t *testing.T, p *authtest.Provider, now *clock) string {
 	cfg := config.Defaults()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	db := storetest.SQLite(t)
-	exec, err := server.NewExecutor(cfg.GraphQL, db, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(exec.Close)
 	authn, err := auth.New(auth.Options{
 		Issuers:     []string{p.URL + "/" + tenant + "/v2.0", p.URL + "/" + tenant + "/"},
 		Audiences:   []string{apiAudience, apiClientID},
@@ -70,7 +66,8 @@ func entraServer(t *testing.T, p *authtest.Provider, now *clock) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(server.NewHandler(cfg, server.Deps{Log: log, Exec: exec, Loaders: db, Ready: db, Authenticate: authn.Middleware(server.WriteError)}))
+	h, _ := graphtest.Handler(t, cfg, db, nil, server.Deps{Log: log, Ready: db, Authenticate: authn.Middleware(server.WriteError)})
+	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
 	return ts.URL
 }
@@ -230,7 +227,7 @@ func TestTokens(t *testing.T) {
 			t.Fatalf("query: %d %+v", got.status, got.gql.Errors)
 		}
 		got := call(t, base, ro, `mutation { rsvpEvent(input: {eventId: "EV001", response: GOING}) { rsvp { response } } }`)
-		if got.status != 200 || got.gql.code(0) != "FORBIDDEN" || !strings.Contains(got.gql.Errors[0].Message, "read-only") {
+		if got.status != 200 || got.gql.Code(0) != "FORBIDDEN" || !strings.Contains(got.gql.Errors[0].Message, "read-only") {
 			t.Fatalf("mutation: %d %+v", got.status, got.gql.Errors)
 		}
 	})

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/middletier/middletier/graph/graphtest"
 	"github.com/middletier/middletier/internal/config"
 	"github.com/middletier/middletier/internal/server"
 	"github.com/middletier/middletier/internal/store"
@@ -35,19 +36,14 @@ func bodyServer(t *testing.T, tune func(*config.Config)) (string, string) {
 	}
 	db := storetest.SQLite(t)
 	log := slog.New(slog.DiscardHandler)
-	exec, err := server.NewExecutor(cfg.GraphQL, db, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(exec.Close)
 	dev, authn := devAuth(t, fakeEmployees{"oid-hq": {ID: "E-HQ", OID: "oid-hq", Login: "hq", Role: store.RoleHeadOffice}})
 	up := cachedtest.Start(t, cachedtest.Options{})
-	h := server.NewHandler(cfg, server.Deps{Log: log, Exec: exec, Loaders: db, Upstream: up.Sources, Ready: db,
+	h, _ := graphtest.Handler(t, cfg, db, up.Sources, server.Deps{Log: log, Ready: db,
 		Authenticate: authn.Middleware(server.WriteError)})
 	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
-	s := &testServer{dev: dev}
-	return ts.Listener.Addr().String(), s.mint(t, "oid-hq")
+	s := &testServer{Dev: dev}
+	return ts.Listener.Addr().String(), s.Mint(t, "oid-hq")
 }
 
 // waitUntil is when a test stops waiting for answers: before the test's own

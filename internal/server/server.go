@@ -1,6 +1,8 @@
 // Package server is middletier's HTTP surface: one chi router with the
-// middleware chain, /graphql, the playground, and health. routes in NewHandler
-// are the whole map of it.
+// middleware chain, health, and the handlers it is given mounted at /graphql,
+// /api/v1 and /. routes in NewHandler are the whole map of it. It knows HTTP,
+// not GraphQL: the executor and the loaders are built by cmd/middletier and
+// arrive as plain handlers and middleware.
 package server
 
 import (
@@ -22,7 +24,6 @@ import (
 	"github.com/middletier/middletier/internal/gqlerr"
 	"github.com/middletier/middletier/internal/publicurl"
 	"github.com/middletier/middletier/internal/telemetry"
-	"github.com/middletier/middletier/loaders"
 )
 
 // Readiness is what /readyz asks.
@@ -32,12 +33,12 @@ type Readiness interface {
 
 // Deps are the parts the HTTP surface serves.
 type Deps struct {
-	Log     *slog.Logger
-	Exec    *Executor
-	Loaders loaders.Source
-	// Upstream is the cached HR, news and supply reads; nil answers them
-	// with UPSTREAM_UNAVAILABLE.
-	Upstream loaders.Upstream
+	Log *slog.Logger
+	// GraphQL serves /graphql (graph.Executor's Handler).
+	GraphQL http.Handler
+	// Loaders installs a request's fresh dataloaders
+	// (loaders.Middleware) in front of /graphql and /api/v1 when not nil.
+	Loaders  func(http.Handler) http.Handler
 	Ready    Readiness
 	Frontend http.Handler // the playground, mounted at / when not nil
 	// Metrics records requests and serves GET /metrics when not nil.
@@ -114,8 +115,10 @@ func NewHandler(cfg config.Config, d Deps) http.Handler {
 			}
 			r.Use(limitBody(cfg.HTTP.MaxBodyBytes, budget))
 			r.Use(boundRequest(cfg.Database.RequestConns))
-			r.Use(loaders.Middleware(d.Loaders, d.Upstream, cfg.GraphQL.BatchWait))
-			r.Handle("/graphql", graphqlHTTP(d.Exec))
+			if d.Loaders != nil {
+				r.Use(d.Loaders)
+			}
+			r.Handle("/graphql", d.GraphQL)
 			if d.Facade != nil {
 				r.Mount("/api/v1", d.Facade)
 			}

@@ -1,4 +1,4 @@
-package server_test
+package graph_test
 
 import (
 	"bytes"
@@ -43,7 +43,7 @@ func aliases(n int, field string, cycle ...int) string {
 // postStrict sends a GraphQL request asking for
 // application/graphql-response+json, under which GraphQL over HTTP answers a
 // refused operation with 4xx (application/json keeps 200).
-func (s *testServer) postStrict(t *testing.T, query string, vars map[string]any) (int, gqlResponse) {
+func postStrict(t *testing.T, s *testServer, query string, vars map[string]any) (int, gqlResponse) {
 	t.Helper()
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req, _ := http.NewRequest(http.MethodPost, s.URL+"/graphql", bytes.NewReader(body))
@@ -107,18 +107,18 @@ func TestHostileOperations(t *testing.T) {
 			// The baseline: what a request costs that never reaches an
 			// operation (authentication looks the caller up first).
 			before := s.DB.Statements()
-			if status, _ := s.postStrict(t, `{`, nil); status != http.StatusBadRequest {
+			if status, _ := postStrict(t, s, `{`, nil); status != http.StatusBadRequest {
 				t.Fatalf("unparsable query: status %d, want 400", status)
 			}
 			baseline := s.DB.Statements() - before
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {
 					sqlBefore, upBefore := s.DB.Statements(), s.Up.Calls()
-					status, res := s.postStrict(t, tt.query, tt.vars)
+					status, res := postStrict(t, s, tt.query, tt.vars)
 					if status != http.StatusBadRequest {
 						t.Errorf("status %d, want 400", status)
 					}
-					if len(res.Errors) != 1 || res.code(0) != tt.wantCode || !strings.Contains(res.Errors[0].Message, tt.wantMsg) {
+					if len(res.Errors) != 1 || res.Code(0) != tt.wantCode || !strings.Contains(res.Errors[0].Message, tt.wantMsg) {
 						t.Fatalf("errors %+v, want one %s mentioning %q", res.Errors, tt.wantCode, tt.wantMsg)
 					}
 					if res.Data != nil {
@@ -168,11 +168,11 @@ fragment TypeRef on __Type {
 // introspection and the connector's largest screen through.
 func TestLimitsAdmitLegitimateOperations(t *testing.T) {
 	s := engines(t)["sqlite"]
-	status, res := s.postStrict(t, introspectionQuery, nil)
+	status, res := postStrict(t, s, introspectionQuery, nil)
 	if status != http.StatusOK || len(res.Errors) > 0 || len(res.Data["__schema"]) < 1000 {
 		t.Fatalf("introspection: status %d, errors %+v, %d bytes of schema", status, res.Errors, len(res.Data["__schema"]))
 	}
-	status, res = s.postStrict(t, homeQuery, nil)
+	status, res = postStrict(t, s, homeQuery, nil)
 	if status != http.StatusOK || len(res.Errors) > 0 {
 		t.Fatalf("home view: status %d, errors %+v", status, res.Errors)
 	}
@@ -199,10 +199,10 @@ func TestUpstreamFanOutSharesOneBudget(t *testing.T) {
 	// what is asserted.
 	up := cachedtest.Start(t, cachedtest.Options{NewsURL: hang.URL, Timeout: 200 * time.Millisecond})
 	s := newServerUp(t, db, db, up)
-	s.Token = s.tokenFor(t, "avery")
+	s.Token = s.TokenFor(t, "avery")
 
 	const pages = 25
-	status, res := s.postStrict(t, aliases(pages, `news(first: %d) { nodes { id } }`), nil)
+	status, res := postStrict(t, s, aliases(pages, `news(first: %d) { nodes { id } }`), nil)
 	if status != http.StatusOK {
 		t.Errorf("status %d, want 200 with every page null", status)
 	}
@@ -214,7 +214,7 @@ func TestUpstreamFanOutSharesOneBudget(t *testing.T) {
 	}
 	unavailable := 0
 	for i := range res.Errors {
-		if res.code(i) == "UPSTREAM_UNAVAILABLE" {
+		if res.Code(i) == "UPSTREAM_UNAVAILABLE" {
 			unavailable++
 		}
 	}
@@ -260,7 +260,7 @@ func TestHeavyRequestsLeaveRoomForLight(t *testing.T) {
 				t.Fatal(err)
 			}
 			s := newServer(t, db)
-			s.Token = s.tokenFor(t, "devon")
+			s.Token = s.TokenFor(t, "devon")
 			heavy := "query($q: String!) " + aliases(30, `customers(search: $q, first: 20) { nodes { id name } }`)
 			term := strings.Repeat("no such customer ", 11) // 187 characters: a full scan, within the contract
 
@@ -292,7 +292,7 @@ func TestHeavyRequestsLeaveRoomForLight(t *testing.T) {
 			for range heavies {
 				wg.Go(func() {
 					defer done.Add(1)
-					if status, res := s.postStrict(t, heavy, map[string]any{"q": term}); status != http.StatusOK || len(res.Errors) > 0 {
+					if status, res := postStrict(t, s, heavy, map[string]any{"q": term}); status != http.StatusOK || len(res.Errors) > 0 {
 						t.Errorf("heavy request: status %d, errors %+v", status, res.Errors)
 					}
 				})
@@ -306,7 +306,7 @@ func TestHeavyRequestsLeaveRoomForLight(t *testing.T) {
 				}
 				light := make(chan gqlResponse, 1)
 				go func() {
-					_, res := s.post(t, `{ stores(first: 5) { nodes { id } } }`, nil)
+					_, res := s.Post(t, `{ stores(first: 5) { nodes { id } } }`, nil)
 					light <- res
 				}()
 				select {
@@ -322,7 +322,7 @@ func TestHeavyRequestsLeaveRoomForLight(t *testing.T) {
 				}
 				release()
 			} else {
-				_, res := s.post(t, `{ stores(first: 5) { nodes { id } } }`, nil)
+				_, res := s.Post(t, `{ stores(first: 5) { nodes { id } } }`, nil)
 				if len(res.Errors) > 0 {
 					t.Errorf("light request: %+v", res)
 				}

@@ -1,9 +1,8 @@
-package server
+package graph
 
 import (
 	"context"
 	"math"
-	"net/http"
 
 	"github.com/99designs/gqlgen/complexity"
 	"github.com/99designs/gqlgen/graphql"
@@ -13,8 +12,6 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/middletier/middletier/internal/config"
-	"github.com/middletier/middletier/internal/store"
-	"github.com/middletier/middletier/internal/upstream"
 )
 
 // codeComplexity is gqlgen's own code for an operation over the complexity
@@ -154,18 +151,4 @@ func limitError(pos *ast.Position, limit, format string, args ...any) *gqlerror.
 	errcode.Set(err, errcode.ValidationFailed)
 	err.Extensions["limit"] = limit
 	return err
-}
-
-// boundRequest gives each request its own share of the backends: at most
-// conns database connections at once (store.WithConnLimit) and one time
-// budget per upstream service (upstream.WithBudget). The request deadline
-// (the chi Timeout before it) bounds both, statements and calls included.
-func boundRequest(conns int) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			ctx := store.WithConnLimit(r.Context(), conns)
-			ctx = upstream.WithBudget(ctx)
-			next.ServeHTTP(w, r.WithContext(ctx))
-		})
-	}
 }

@@ -1,4 +1,4 @@
-package server_test
+package graph_test
 
 import (
 	"context"
@@ -38,7 +38,7 @@ func testPersonas(t *testing.T, s *testServer) {
 		events(includePast: true, first: 100) { nodes { id myRsvp { response event { id } } } } }`
 	for _, tt := range tests {
 		t.Run(tt.login, func(t *testing.T) {
-			_, res := s.postAs(t, s.tokenFor(t, tt.login), query, nil)
+			_, res := s.PostAs(t, s.TokenFor(t, tt.login), query, nil)
 			if len(res.Errors) > 0 {
 				t.Fatalf("errors: %+v", res.Errors)
 			}
@@ -91,9 +91,9 @@ func testAccessRules(t *testing.T, s *testServer) {
 	}
 	tokens := map[string]string{}
 	for _, login := range []string{"avery", "blake", "casey", "devon"} {
-		tokens[login] = s.tokenFor(t, login)
+		tokens[login] = s.TokenFor(t, login)
 	}
-	tokens["avery read-only"] = s.tokenFor(t, "avery", "Data.Read")
+	tokens["avery read-only"] = s.TokenFor(t, "avery", "Data.Read")
 	const (
 		listS001   = `{ backorders(storeId: "S001", first: 5) { nodes { id store { id } } } }`
 		storeS001  = `{ store(id: "S001") { backorders(first: 5) { nodes { id } } } }`
@@ -134,16 +134,16 @@ func testAccessRules(t *testing.T, s *testServer) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.who+" "+strings.Fields(tt.query)[1], func(t *testing.T) {
-			_, res := s.postAs(t, tokens[tt.who], tt.query, tt.vars)
-			if got := res.code(0); got != tt.wantCode {
+			_, res := s.PostAs(t, tokens[tt.who], tt.query, tt.vars)
+			if got := res.Code(0); got != tt.wantCode {
 				t.Fatalf("code = %q, want %q (%+v)", got, tt.wantCode, res.Errors)
 			}
 		})
 	}
 
 	t.Run("a refused field leaves the others answered", func(t *testing.T) {
-		_, res := s.postAs(t, tokens["casey"], `{ me { login } store(id: "S001") { name backorders(first: 1) { nodes { id } } } }`, nil)
-		if len(res.Errors) != 1 || res.code(0) != "FORBIDDEN" || len(res.Errors[0].Path) != 2 || res.Errors[0].Path[1] != "backorders" {
+		_, res := s.PostAs(t, tokens["casey"], `{ me { login } store(id: "S001") { name backorders(first: 1) { nodes { id } } } }`, nil)
+		if len(res.Errors) != 1 || res.Code(0) != "FORBIDDEN" || len(res.Errors[0].Path) != 2 || res.Errors[0].Path[1] != "backorders" {
 			t.Fatalf("errors = %+v, want one FORBIDDEN at store.backorders", res.Errors)
 		}
 		me := decode[struct{ Login string }](t, res.Data["me"])
@@ -163,7 +163,7 @@ func testAccessRules(t *testing.T, s *testServer) {
 		}
 		q := `query($id: ID!) { customer(id: $id) { backorders(first: 100) { nodes { store { id } } } } }`
 		for who, want := range map[string]int{"avery": len(sqlStrings(t, s, `SELECT id FROM backorders WHERE customer_id = ? AND store_id = 'S001'`, cust[0])), "devon": len(sqlStrings(t, s, `SELECT id FROM backorders WHERE customer_id = ?`, cust[0]))} {
-			_, res := s.postAs(t, tokens[who], q, map[string]any{"id": cust[0]})
+			_, res := s.PostAs(t, tokens[who], q, map[string]any{"id": cust[0]})
 			if len(res.Errors) > 0 {
 				t.Fatalf("%s: %+v", who, res.Errors)
 			}
@@ -182,7 +182,7 @@ func testAccessRules(t *testing.T, s *testServer) {
 	})
 
 	t.Run("a valid token of someone not provisioned", func(t *testing.T) {
-		code, _ := s.postAs(t, s.mint(t, "oid-of-a-stranger"), `{ me { login } }`, nil)
+		code, _ := s.PostAs(t, s.Mint(t, "oid-of-a-stranger"), `{ me { login } }`, nil)
 		if code != 403 {
 			t.Fatalf("status = %d, want 403", code)
 		}

@@ -1,4 +1,4 @@
-package server_test
+package graph_test
 
 import (
 	"net/http"
@@ -52,11 +52,11 @@ func TestUpstreams(t *testing.T) {
 }
 
 func testUpstreamBatching(t *testing.T, s *testServer) {
-	blake := s.tokenFor(t, "blake")
+	blake := s.TokenFor(t, "blake")
 	ask := func() (homeAnswer, cachedtest.Calls) {
 		t.Helper()
 		before := s.Up.Calls()
-		_, res := s.postAs(t, blake, homeQuery, nil)
+		_, res := s.PostAs(t, blake, homeQuery, nil)
 		if len(res.Errors) > 0 {
 			t.Fatalf("errors: %+v", res.Errors)
 		}
@@ -137,7 +137,7 @@ func testLeaveBalanceOwnOnly(t *testing.T, s *testServer) {
 	// Colleagues reached through recordedBy: their balances are FORBIDDEN,
 	// and HR is not even asked for them.
 	before := s.Up.Calls()
-	_, res := s.postAs(t, s.tokenFor(t, "blake"), `{ me { id }
+	_, res := s.PostAs(t, s.TokenFor(t, "blake"), `{ me { id }
 		backorders(storeId: "S001", first: 50) { nodes { recordedBy { id login leaveBalance { annualDays } } } } }`, nil)
 	me := decode[struct{ ID string }](t, res.Data["me"])
 	type emp struct {
@@ -159,7 +159,7 @@ func testLeaveBalanceOwnOnly(t *testing.T, s *testServer) {
 	}
 	forbidden := 0
 	for i := range res.Errors {
-		if res.code(i) == "FORBIDDEN" {
+		if res.Code(i) == "FORBIDDEN" {
 			forbidden++
 		} else {
 			t.Errorf("unexpected error %+v", res.Errors[i])
@@ -182,14 +182,14 @@ func testNewsOutage(t *testing.T, s *testServer) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			down := newServerUp(t, s.DB, s.DB, cachedtest.Start(t, cachedtest.Options{NewsURL: url}))
-			status, res := down.postAs(t, down.tokenFor(t, "avery"), `{ me { login leaveBalance { annualDays } } news { nodes { id } } }`, nil)
+			status, res := down.PostAs(t, down.TokenFor(t, "avery"), `{ me { login leaveBalance { annualDays } } news { nodes { id } } }`, nil)
 			if status != http.StatusOK {
 				t.Errorf("status %d, want 200 with a partial result", status)
 			}
 			if string(res.Data["news"]) != "null" {
 				t.Errorf("news = %s, want null", res.Data["news"])
 			}
-			if len(res.Errors) != 1 || res.code(0) != "UPSTREAM_UNAVAILABLE" || len(res.Errors[0].Path) != 1 || res.Errors[0].Path[0] != "news" {
+			if len(res.Errors) != 1 || res.Code(0) != "UPSTREAM_UNAVAILABLE" || len(res.Errors[0].Path) != 1 || res.Errors[0].Path[0] != "news" {
 				t.Fatalf("errors %+v, want one UPSTREAM_UNAVAILABLE at news", res.Errors)
 			}
 			me := decode[struct {

@@ -1,8 +1,15 @@
-package server
+package graph
+
+// This file and limits.go, requesterror.go are hand-written: the executor
+// lives next to the schema it serves, so that internal/server only does
+// HTTP and nothing below cmd imports back up. gqlgen regenerates
+// generated.go only, and these files name none of its identifiers, so they
+// still compile while it is being rewritten.
 
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,13 +25,11 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
-	"github.com/middletier/middletier/graph"
 	"github.com/middletier/middletier/internal/auth"
 	"github.com/middletier/middletier/internal/cache"
 	"github.com/middletier/middletier/internal/config"
 	"github.com/middletier/middletier/internal/gqlerr"
 	"github.com/middletier/middletier/internal/input"
-	"github.com/middletier/middletier/resolvers"
 )
 
 // Executor is the configured gqlgen executor: /graphql serves it over HTTP
@@ -56,8 +61,10 @@ func (e *Executor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	writeGraphQLError(w, http.StatusBadRequest, "unsupported GraphQL request: use GET with a query parameter, or POST with a JSON body")
 }
 
-// NewExecutor builds the GraphQL executor over db.
-func NewExecutor(cfg config.GraphQL, db resolvers.DB, log *slog.Logger) (*Executor, error) {
+// NewExecutor builds the GraphQL executor over es, the executable schema
+// with its resolvers (resolvers.NewSchema): every extension, cache and
+// limit /graphql and the facade share is configured here and nowhere else.
+func NewExecutor(cfg config.GraphQL, es graphql.ExecutableSchema, log *slog.Logger) (*Executor, error) {
 	// Parsed documents are roughly ten times the size of their text.
 	queryCache, err := cache.New(cache.Options[*ast.QueryDocument]{
 		MaxCost: cfg.QueryCacheBytes * 3 / 4,
@@ -75,10 +82,6 @@ func NewExecutor(cfg config.GraphQL, db resolvers.DB, log *slog.Logger) (*Execut
 		return nil, fmt.Errorf("persisted query cache: %w", err)
 	}
 
-	es := graph.NewExecutableSchema(graph.Config{
-		Resolvers:  &resolvers.Resolver{DB: db},
-		Complexity: resolvers.Complexity(),
-	})
 	// The input contract runs before every other check and any resolver:
 	// bad text or an out-of-range page size is the client's 400, never a
 	// driver's 500 or a silent default.
@@ -96,7 +99,7 @@ func NewExecutor(cfg config.GraphQL, db resolvers.DB, log *slog.Logger) (*Execut
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: apqCache})
 	srv.Use(&operationLimits{cfg: cfg})
-	srv.AroundFields(requireWriteScope)
+	srv.AroundRootFields(requireWriteScope)
 	srv.SetErrorPresenter(gqlerr.Presenter(log))
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
 		log.ErrorContext(ctx, "panic in resolver", "panic", p, "request_id", middleware.GetReqID(ctx), "stack", string(debug.Stack()))
@@ -113,13 +116,22 @@ func NewExecutor(cfg config.GraphQL, db resolvers.DB, log *slog.Logger) (*Execut
 
 // requireWriteScope refuses every mutation field to a token without a write
 // scope, here rather than in each resolver so that a new mutation cannot
-// forget it; the REST facade runs through this executor too. The error
-// lands on the mutation field, as FORBIDDEN.
-func requireWriteScope(ctx context.Context, next graphql.Resolver) (any, error) {
-	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Object == "Mutation" {
-		if err := auth.CanWrite(ctx); err != nil {
-			return nil, err
+// forget it; the REST facade runs through this executor too. It runs once
+// per root field of a mutation (not around every field of every query, a
+// cost per field), and the error lands on the mutation field, as FORBIDDEN,
+// with the path and location a resolver's error would have.
+func requireWriteScope(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+	if graphql.GetOperationContext(ctx).Operation.Operation != ast.Mutation {
+		return next(ctx)
+	}
+	if err := auth.CanWrite(ctx); err != nil {
+		f := graphql.GetRootFieldContext(ctx).Field
+		gerr := gqlerror.WrapPath(ast.Path{ast.PathName(f.Alias)}, err)
+		if f.Position != nil && f.Position.Line > 0 {
+			gerr.Locations = []gqlerror.Location{{Line: f.Position.Line, Column: f.Position.Column}}
 		}
+		graphql.AddError(ctx, gerr)
+		return graphql.Null
 	}
 	return next(ctx)
 }
@@ -129,6 +141,10 @@ func (e *Executor) Close() {
 	e.queryCache.Close()
 	e.apqCache.Close()
 }
+
+// Handler is the executor over HTTP, for /graphql: the GraphQL-over-HTTP
+// rules below in front of ServeHTTP.
+func (e *Executor) Handler() http.Handler { return graphqlHTTP(e) }
 
 // graphqlHTTP puts the GraphQL-over-HTTP rules gqlgen leaves open in front of
 // the executor: 415 for a body that is not JSON, 405 for a mutation over GET,
@@ -196,13 +212,13 @@ func isPlainJSON(ct string) bool {
 func writeGraphQLCodedError(w http.ResponseWriter, status int, msg, code string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_ = jsonEncode(w, map[string]any{"errors": []map[string]any{{"message": msg, "extensions": map[string]any{"code": code}}}})
+	writeJSON(w, map[string]any{"errors": []map[string]any{{"message": msg, "extensions": map[string]any{"code": code}}}})
 }
 
 func writeGraphQLError(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_ = jsonEncode(w, map[string]any{"errors": []map[string]any{{"message": msg}}})
+	writeJSON(w, map[string]any{"errors": []map[string]any{{"message": msg}}})
 }
 
 // WaitCaches blocks until pending cache writes are applied (tests only need it:
@@ -210,4 +226,12 @@ func writeGraphQLError(w http.ResponseWriter, status int, msg string) {
 func (e *Executor) WaitCaches() {
 	e.queryCache.Wait()
 	e.apqCache.Wait()
+}
+
+// writeJSON encodes v without HTML escaping: messages quote queries, whose
+// braces and angle brackets a client should read as written.
+func writeJSON(w http.ResponseWriter, v any) {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
 }

@@ -1,4 +1,4 @@
-package server_test
+package graph_test
 
 import (
 	"encoding/json"

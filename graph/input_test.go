@@ -1,4 +1,4 @@
-package server_test
+package graph_test
 
 import (
 	"bytes"
@@ -74,8 +74,8 @@ func TestInputContract(t *testing.T) {
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {
 					before := rowCounts(t, s)
-					code, res := s.post(t, tt.query, tt.vars)
-					if code != http.StatusOK || len(res.Errors) != 1 || res.code(0) != "BAD_USER_INPUT" {
+					code, res := s.Post(t, tt.query, tt.vars)
+					if code != http.StatusOK || len(res.Errors) != 1 || res.Code(0) != "BAD_USER_INPUT" {
 						t.Fatalf("got %d %+v, want one BAD_USER_INPUT error", code, res.Errors)
 					}
 					if msg := res.Errors[0].Message; !strings.Contains(msg, tt.wantArg) || len(msg) > 200 {
@@ -105,7 +105,7 @@ func TestInputContract(t *testing.T) {
 					// gqlparser refuses a raw NUL in the document itself (a
 					// GRAPHQL_PARSE_FAILED request error); everything else
 					// reaches the contract.
-					if res.StatusCode >= 500 || len(out.Errors) != 1 || (out.code(0) != "BAD_USER_INPUT" && bad != "%00") {
+					if res.StatusCode >= 500 || len(out.Errors) != 1 || (out.Code(0) != "BAD_USER_INPUT" && bad != "%00") {
 						t.Fatalf("got %d %+v, want one BAD_USER_INPUT error", res.StatusCode, out.Errors)
 					}
 				})
@@ -115,7 +115,7 @@ func TestInputContract(t *testing.T) {
 				email := strings.Repeat("ü", 242) + "@example.org" // 254 characters
 				vars := newCustomer(name, email, "+1 555 0100")
 				vars["in"].(map[string]any)["note"] = strings.Repeat("😀", 500)
-				_, res := s.postAs(t, s.tokenFor(t, "avery"), `mutation($in: RecordBackorderInput!) { recordBackorder(input: $in) { backorder { note customer { name email } } } }`, vars)
+				_, res := s.PostAs(t, s.TokenFor(t, "avery"), `mutation($in: RecordBackorderInput!) { recordBackorder(input: $in) { backorder { note customer { name email } } } }`, vars)
 				if len(res.Errors) > 0 {
 					t.Fatalf("errors: %+v", res.Errors)
 				}
@@ -185,7 +185,7 @@ func FuzzGraphQLRequest(f *testing.F) {
 		switch {
 		case code != http.StatusOK:
 			t.Fatalf("%d for search %q", code, search)
-		case bad && res.code(0) != "BAD_USER_INPUT":
+		case bad && res.Code(0) != "BAD_USER_INPUT":
 			t.Fatalf("search %q: got %+v, want BAD_USER_INPUT", search, res.Errors)
 		case !bad && (len(res.Errors) > 0 || res.Data["products"] == nil):
 			t.Fatalf("search %q: got errors %+v, want data", search, res.Errors)
