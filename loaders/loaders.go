@@ -13,6 +13,7 @@ import (
 
 	"github.com/middletier/middletier/internal/store"
 	"github.com/middletier/middletier/internal/upstream"
+	"github.com/middletier/middletier/internal/upstream/hours"
 	"github.com/middletier/middletier/internal/upstream/hr"
 	"github.com/middletier/middletier/internal/upstream/news"
 	"github.com/middletier/middletier/internal/upstream/supply"
@@ -96,6 +97,9 @@ type Loaders struct {
 	// Restock loads as dataloadgen.ErrNotFound when none is scheduled.
 	Restock  *dataloadgen.Loader[supply.RestockKey, supply.Restock]
 	NewsPage *dataloadgen.Loader[NewsPageKey, news.Page]
+	// OpeningHours loads as dataloadgen.ErrNotFound for a store the hours
+	// service does not know.
+	OpeningHours *dataloadgen.Loader[string, hours.Hours]
 }
 
 // New builds a fresh set of loaders over src and up for one request; wait is
@@ -156,6 +160,7 @@ func New(src Source, up Upstream, wait time.Duration) *Loaders {
 		LeaveBalance: dataloadgen.NewMappedLoader(hr.LeaveBalances(up), opt),
 		Restock:      dataloadgen.NewMappedLoader(supply.NextRestocks(up), opt),
 		NewsPage:     dataloadgen.NewMappedLoader(news.Pages(up), opt),
+		OpeningHours: dataloadgen.NewMappedLoader(hours.OpeningHours(up), opt),
 	}
 }
 

@@ -5,6 +5,7 @@ package sources
 
 import (
 	"github.com/middletier/middletier/internal/upstream"
+	"github.com/middletier/middletier/internal/upstream/hours"
 	"github.com/middletier/middletier/internal/upstream/hr"
 	"github.com/middletier/middletier/internal/upstream/news"
 	"github.com/middletier/middletier/internal/upstream/supply"
@@ -16,5 +17,6 @@ func All() []upstream.Source {
 		hr.Source,
 		news.Source,
 		supply.Source,
+		hours.Source,
 	}
 }
