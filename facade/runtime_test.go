@@ -23,11 +23,7 @@ import (
 	"github.com/middletier/middletier/internal/publicurl"
 	"github.com/middletier/middletier/internal/server"
 	"github.com/middletier/middletier/internal/store"
-	"github.com/middletier/middletier/internal/upstream/cached"
-	"github.com/middletier/middletier/internal/upstream/demo"
-	"github.com/middletier/middletier/internal/upstream/hr"
-	"github.com/middletier/middletier/internal/upstream/news"
-	"github.com/middletier/middletier/internal/upstream/supply"
+	"github.com/middletier/middletier/internal/upstream/cached/cachedtest"
 	"github.com/middletier/middletier/internal/upstream/upstreamtest"
 	"github.com/middletier/middletier/loaders"
 	"github.com/middletier/middletier/resolvers"
@@ -136,29 +132,16 @@ func newRuntimeEnv(t *testing.T, db *store.DB, o rtOptions) *rtEnv {
 
 // runtimeUpstreams are the demo HR, news and supply services on loopback,
 // each of them replaceable by a port nothing listens on.
-func runtimeUpstreams(t *testing.T, o rtOptions) *cached.Sources {
+func runtimeUpstreams(t *testing.T, o rtOptions) *cachedtest.Sources {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	urls, stop, err := demo.Start(ctx)
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stop(); cancel() })
+	var opts cachedtest.Options
 	if o.newsDown {
-		urls.News = upstreamtest.RefusedURL(t)
+		opts.NewsURL = upstreamtest.RefusedURL(t)
 	}
 	if o.supplyDown {
-		urls.Supply = upstreamtest.RefusedURL(t)
+		opts.SupplyURL = upstreamtest.RefusedURL(t)
 	}
-	src, err := cached.New(hr.New(urls.HR, nil), news.New(urls.News, nil), supply.New(urls.Supply, nil), cached.Options{
-		LeaveTTL: 5 * time.Minute, NewsTTL: time.Minute, RestockTTL: 2 * time.Minute, MaxBytes: 8 << 20,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(src.Close)
-	return src
+	return cachedtest.Start(t, opts).Sources
 }
 
 // waitLimit bounds any wait of the suite by the test's own deadline, never

@@ -16,6 +16,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/middletier/middletier/graph/model"
 	"github.com/middletier/middletier/internal/store"
+	"github.com/middletier/middletier/internal/upstream/hours"
 	"github.com/middletier/middletier/internal/upstream/hr"
 	"github.com/middletier/middletier/internal/upstream/news"
 	"github.com/middletier/middletier/internal/upstream/supply"
@@ -182,6 +183,12 @@ type ComplexityRoot struct {
 		PageInfo func(childComplexity int) int
 	}
 
+	OpeningHours struct {
+		ClosesAt func(childComplexity int) int
+		Date     func(childComplexity int) int
+		OpensAt  func(childComplexity int) int
+	}
+
 	PageInfo struct {
 		EndCursor   func(childComplexity int) int
 		HasNextPage func(childComplexity int) int
@@ -237,15 +244,16 @@ type ComplexityRoot struct {
 	}
 
 	Store struct {
-		Address    func(childComplexity int) int
-		Backorders func(childComplexity int, status *string, first *int, after *string) int
-		City       func(childComplexity int) int
-		ID         func(childComplexity int) int
-		Inventory  func(childComplexity int, lowStockOnly *bool, first *int, after *string) int
-		Latitude   func(childComplexity int) int
-		Longitude  func(childComplexity int) int
-		Name       func(childComplexity int) int
-		Phone      func(childComplexity int) int
+		Address      func(childComplexity int) int
+		Backorders   func(childComplexity int, status *string, first *int, after *string) int
+		City         func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Inventory    func(childComplexity int, lowStockOnly *bool, first *int, after *string) int
+		Latitude     func(childComplexity int) int
+		Longitude    func(childComplexity int) int
+		Name         func(childComplexity int) int
+		OpeningHours func(childComplexity int) int
+		Phone        func(childComplexity int) int
 	}
 
 	StoreConnection struct {
@@ -328,6 +336,8 @@ type RsvpResolver interface {
 	Event(ctx context.Context, obj *store.RSVP) (*store.Event, error)
 }
 type StoreResolver interface {
+	OpeningHours(ctx context.Context, obj *store.Store) (*hours.Hours, error)
+
 	Inventory(ctx context.Context, obj *store.Store, lowStockOnly *bool, first *int, after *string) (*model.InventoryConnection, error)
 	Backorders(ctx context.Context, obj *store.Store, status *string, first *int, after *string) (*model.BackorderConnection, error)
 }
@@ -878,6 +888,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.NewsConnection.PageInfo(childComplexity), true
 
+	case "OpeningHours.closesAt":
+		if e.ComplexityRoot.OpeningHours.ClosesAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OpeningHours.ClosesAt(childComplexity), true
+	case "OpeningHours.date":
+		if e.ComplexityRoot.OpeningHours.Date == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OpeningHours.Date(childComplexity), true
+	case "OpeningHours.opensAt":
+		if e.ComplexityRoot.OpeningHours.OpensAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OpeningHours.OpensAt(childComplexity), true
+
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
 			break
@@ -1185,6 +1214,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Store.Name(childComplexity), true
+	case "Store.openingHours":
+		if e.ComplexityRoot.Store.OpeningHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Store.OpeningHours(childComplexity), true
 	case "Store.phone":
 		if e.ComplexityRoot.Store.Phone == nil {
 			break
@@ -1565,6 +1600,10 @@ type Store {
   The city the store is in.
   """
   city: String!
+  """
+  The store's opening hours today, for store pickers. Null when the store hours service does not know the store.
+  """
+  openingHours: OpeningHours @upstream(source: "the store hours service")
   """
   The street address.
   """
@@ -2340,6 +2379,24 @@ type Restock {
   """
   quantity: Int!
 }
+
+"""
+A store's opening hours for one day, in the store's local time.
+"""
+type OpeningHours {
+  """
+  The store's local date these hours are for, YYYY-MM-DD.
+  """
+  date: String!
+  """
+  When the store opens, HH:MM on a 24-hour clock.
+  """
+  opensAt: String!
+  """
+  When the store closes, HH:MM on a 24-hour clock.
+  """
+  closesAt: String!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -2596,6 +2653,18 @@ func (ec *executionContext) childFields_NewsConnection(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type NewsConnection", field.Name)
 }
 
+func (ec *executionContext) childFields_OpeningHours(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "date":
+		return ec.fieldContext_OpeningHours_date(ctx, field)
+	case "opensAt":
+		return ec.fieldContext_OpeningHours_opensAt(ctx, field)
+	case "closesAt":
+		return ec.fieldContext_OpeningHours_closesAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OpeningHours", field.Name)
+}
+
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "hasNextPage":
@@ -2684,6 +2753,8 @@ func (ec *executionContext) childFields_Store(ctx context.Context, field graphql
 		return ec.fieldContext_Store_name(ctx, field)
 	case "city":
 		return ec.fieldContext_Store_city(ctx, field)
+	case "openingHours":
+		return ec.fieldContext_Store_openingHours(ctx, field)
 	case "address":
 		return ec.fieldContext_Store_address(ctx, field)
 	case "phone":
@@ -5533,6 +5604,75 @@ func (ec *executionContext) fieldContext_NewsConnection_pageInfo(_ context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _OpeningHours_date(ctx context.Context, field graphql.CollectedField, obj *hours.Hours) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OpeningHours_date(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Date, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OpeningHours_date(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OpeningHours", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _OpeningHours_opensAt(ctx context.Context, field graphql.CollectedField, obj *hours.Hours) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OpeningHours_opensAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OpensAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OpeningHours_opensAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OpeningHours", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _OpeningHours_closesAt(ctx context.Context, field graphql.CollectedField, obj *hours.Hours) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OpeningHours_closesAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClosesAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OpeningHours_closesAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OpeningHours", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6672,6 +6812,38 @@ func (ec *executionContext) _Store_city(ctx context.Context, field graphql.Colle
 }
 func (ec *executionContext) fieldContext_Store_city(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Store", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Store_openingHours(ctx context.Context, field graphql.CollectedField, obj *store.Store) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Store_openingHours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Store().OpeningHours(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *hours.Hours) graphql.Marshaler {
+			return ec.marshalOOpeningHours2ᚖgithubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋupstreamᚋhoursᚐHours(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Store_openingHours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Store",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OpeningHours(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Store_address(ctx context.Context, field graphql.CollectedField, obj *store.Store) (ret graphql.Marshaler) {
@@ -9797,6 +9969,54 @@ func (ec *executionContext) _NewsConnection(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var openingHoursImplementors = []string{"OpeningHours"}
+
+func (ec *executionContext) _OpeningHours(ctx context.Context, sel ast.SelectionSet, obj *hours.Hours) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, openingHoursImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OpeningHours")
+		case "date":
+			out.Values[i] = ec._OpeningHours_date(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "opensAt":
+			out.Values[i] = ec._OpeningHours_opensAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "closesAt":
+			out.Values[i] = ec._OpeningHours_closesAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var pageInfoImplementors = []string{"PageInfo"}
 
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *model.PageInfo) graphql.Marshaler {
@@ -10579,6 +10799,44 @@ func (ec *executionContext) _Store(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "openingHours":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Store_openingHours(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "address":
 			out.Values[i] = ec._Store_address(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -11977,6 +12235,13 @@ func (ec *executionContext) marshalONewsConnection2ᚖgithubᚗcomᚋmiddletier�
 		return graphql.Null
 	}
 	return ec._NewsConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOOpeningHours2ᚖgithubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋupstreamᚋhoursᚐHours(ctx context.Context, sel ast.SelectionSet, v *hours.Hours) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._OpeningHours(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOProduct2ᚖgithubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐProduct(ctx context.Context, sel ast.SelectionSet, v *store.Product) graphql.Marshaler {

@@ -6,7 +6,6 @@ package loaders
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 
 	"github.com/middletier/middletier/internal/store"
 	"github.com/middletier/middletier/internal/upstream"
+	"github.com/middletier/middletier/internal/upstream/hours"
 	"github.com/middletier/middletier/internal/upstream/hr"
 	"github.com/middletier/middletier/internal/upstream/news"
 	"github.com/middletier/middletier/internal/upstream/supply"
@@ -36,20 +36,14 @@ type Source interface {
 	RSVPsOf(ctx context.Context, employeeID string, eventIDs []string) (map[string]store.RSVP, error)
 }
 
-// Upstream is what the loaders read from the upstream services, with the
-// cross-request cache in front (internal/upstream/cached): a batch asks the
-// service only for the keys the cache misses, in one call.
-type Upstream interface {
-	LeaveBalances(ctx context.Context, employeeIDs []string) (map[string]hr.LeaveBalance, error)
-	NextRestocks(ctx context.Context, keys []supply.RestockKey) (map[supply.RestockKey]supply.Restock, error)
-	LatestNews(ctx context.Context, first int, after string) (news.Page, error)
-}
+// Upstream is the opened upstream sources, with the cross-request cache in
+// front (internal/upstream/cached): a batch asks the service only for the
+// keys the cache misses, in one call. Each source's package finds its own
+// reads in it, so a new source is one line in New.
+type Upstream = upstream.Finder
 
 // NewsPageKey asks for one page of company news.
-type NewsPageKey struct {
-	First int
-	After string
-}
+type NewsPageKey = news.PageKey
 
 // DefaultWait is the batch window. Every nested level of a query waits one
 // window, so it stays short; a busy machine may split a level into a few
@@ -103,17 +97,17 @@ type Loaders struct {
 	// Restock loads as dataloadgen.ErrNotFound when none is scheduled.
 	Restock  *dataloadgen.Loader[supply.RestockKey, supply.Restock]
 	NewsPage *dataloadgen.Loader[NewsPageKey, news.Page]
+	// OpeningHours loads as dataloadgen.ErrNotFound for a store the hours
+	// service does not know.
+	OpeningHours *dataloadgen.Loader[string, hours.Hours]
 }
 
 // New builds a fresh set of loaders over src and up for one request; wait is
-// the batch window (0 = DefaultWait). up nil answers every upstream read
-// with upstream.ErrUnavailable.
+// the batch window (0 = DefaultWait). up nil, or a source missing from it,
+// answers that source's reads with its ErrUnavailable.
 func New(src Source, up Upstream, wait time.Duration) *Loaders {
 	if wait <= 0 {
 		wait = DefaultWait
-	}
-	if up == nil {
-		up = unconfigured{}
 	}
 	opt := dataloadgen.WithWait(wait)
 	return &Loaders{
@@ -163,43 +157,11 @@ func New(src Source, up Upstream, wait time.Duration) *Loaders {
 			}
 			return out, nil
 		}, opt),
-		LeaveBalance: dataloadgen.NewMappedLoader(up.LeaveBalances, opt),
-		Restock:      dataloadgen.NewMappedLoader(up.NextRestocks, opt),
-		NewsPage: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []NewsPageKey) (map[NewsPageKey]news.Page, error) {
-			// In practice one page per request; each is one cached read.
-			out := make(map[NewsPageKey]news.Page, len(keys))
-			errs := dataloadgen.MappedFetchError[NewsPageKey]{}
-			for _, k := range keys {
-				p, err := up.LatestNews(ctx, k.First, k.After)
-				if err != nil {
-					errs[k] = err
-					continue
-				}
-				out[k] = p
-			}
-			if len(errs) > 0 {
-				return out, errs
-			}
-			return out, nil
-		}, opt),
+		LeaveBalance: dataloadgen.NewMappedLoader(hr.LeaveBalances(up), opt),
+		Restock:      dataloadgen.NewMappedLoader(supply.NextRestocks(up), opt),
+		NewsPage:     dataloadgen.NewMappedLoader(news.Pages(up), opt),
+		OpeningHours: dataloadgen.NewMappedLoader(hours.OpeningHours(up), opt),
 	}
-}
-
-// unconfigured stands in when no upstreams were wired (tests of other parts).
-type unconfigured struct{}
-
-var errUnconfigured = fmt.Errorf("no upstream services configured: %w", upstream.ErrUnavailable)
-
-func (unconfigured) LeaveBalances(context.Context, []string) (map[string]hr.LeaveBalance, error) {
-	return nil, errUnconfigured
-}
-
-func (unconfigured) NextRestocks(context.Context, []supply.RestockKey) (map[supply.RestockKey]supply.Restock, error) {
-	return nil, errUnconfigured
-}
-
-func (unconfigured) LatestNews(context.Context, int, string) (news.Page, error) {
-	return news.Page{}, errUnconfigured
 }
 
 // withEmpty makes a key with no rows load as the zero value (an empty list,

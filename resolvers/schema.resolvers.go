@@ -15,6 +15,7 @@ import (
 	"github.com/middletier/middletier/graph/model"
 	"github.com/middletier/middletier/internal/auth"
 	"github.com/middletier/middletier/internal/store"
+	"github.com/middletier/middletier/internal/upstream/hours"
 	"github.com/middletier/middletier/internal/upstream/hr"
 	"github.com/middletier/middletier/internal/upstream/supply"
 	"github.com/middletier/middletier/loaders"
@@ -271,6 +272,10 @@ func (r *queryResolver) News(ctx context.Context, first *int, after *string) (*m
 
 func (r *rsvpResolver) Event(ctx context.Context, obj *store.RSVP) (*store.Event, error) {
 	return required(loaders.For(ctx).Event.Load(ctx, obj.EventID))
+}
+
+func (r *storeResolver) OpeningHours(ctx context.Context, obj *store.Store) (*hours.Hours, error) {
+	return optional(loaders.For(ctx).OpeningHours.Load(ctx, obj.ID))
 }
 
 func (r *storeResolver) Inventory(ctx context.Context, obj *store.Store, lowStockOnly *bool, first *int, after *string) (*model.InventoryConnection, error) {

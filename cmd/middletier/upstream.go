@@ -2,52 +2,56 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 
 	"github.com/middletier/middletier/internal/config"
-	"github.com/middletier/middletier/internal/upstream/cached"
+	"github.com/middletier/middletier/internal/upstream"
 	"github.com/middletier/middletier/internal/upstream/demo"
-	"github.com/middletier/middletier/internal/upstream/hr"
-	"github.com/middletier/middletier/internal/upstream/httpjson"
-	"github.com/middletier/middletier/internal/upstream/news"
-	"github.com/middletier/middletier/internal/upstream/supply"
 )
 
-// openUpstreams builds the HR, news and supply clients with the cache in
-// front. A service without a URL is served by its demo on loopback, started
-// here; closeFn stops the demos and releases the caches.
-func openUpstreams(ctx context.Context, cfg config.Upstream, log *slog.Logger) (*cached.Sources, func(), error) {
-	urls := demo.URLs{HR: cfg.HRURL, News: cfg.NewsURL, Supply: cfg.SupplyURL}
+// openUpstreams opens every configured source with its cache in front. A
+// source without a URL is served by its demo on loopback, started here;
+// closeFn stops the demos and releases the caches. It loops over the list
+// and names no source.
+func openUpstreams(ctx context.Context, cfg config.Upstream, log *slog.Logger) (upstream.Set, func(), error) {
+	var demos []upstream.Source
+	for _, s := range cfg.Sources {
+		if s.Settings.URL() == "" {
+			demos = append(demos, s.Source)
+		}
+	}
 	stopDemo := func() {}
-	if cfg.Demo() {
-		d, stop, err := demo.Start(ctx)
+	demoURLs := demo.URLs{}
+	if len(demos) > 0 {
+		d, stop, err := demo.Start(ctx, demos)
 		if err != nil {
 			return nil, nil, err
 		}
-		stopDemo = stop
-		for _, s := range []struct {
-			name string
-			url  *string
-			demo string
-		}{{"hr", &urls.HR, d.HR}, {"news", &urls.News, d.News}, {"supply", &urls.Supply, d.Supply}} {
-			if *s.url == "" {
-				*s.url = s.demo
-				log.Info("upstream: demo service on loopback (set --"+s.name+"-url for the real one)", "service", s.name, "url", s.demo)
-			}
+		stopDemo, demoURLs = stop, d
+	}
+	// Each source gets its share of the cache memory by its weight.
+	var shares int64
+	for _, s := range cfg.Sources {
+		shares += max(s.CacheShare, 1)
+	}
+	set := upstream.Set{}
+	closeFn := func() { set.Close(); stopDemo() }
+	for _, s := range cfg.Sources {
+		url := s.Settings.URL()
+		if url == "" {
+			url = demoURLs[s.Name]
+			log.Info("upstream: demo service on loopback (set --"+s.Name+"-url for the real one)", "service", s.Name, "url", url)
 		}
-	}
-	timeout := httpjson.WithTimeout(cfg.Timeout)
-	src, err := cached.New(
-		hr.New(urls.HR, nil, timeout),
-		news.New(urls.News, nil, timeout),
-		supply.New(urls.Supply, nil, timeout),
-		cached.Options{
-			LeaveTTL: cfg.LeaveTTL, NewsTTL: cfg.NewsTTL, RestockTTL: cfg.RestockTTL,
-			StaleFor: cfg.StaleFor, MaxBytes: cfg.CacheBytes, Log: log,
+		o, err := s.Settings.Open(url, upstream.Env{
+			Timeout: cfg.Timeout, StaleFor: cfg.StaleFor, Log: log,
+			CacheBytes: cfg.CacheBytes * max(s.CacheShare, 1) / shares,
 		})
-	if err != nil {
-		stopDemo()
-		return nil, nil, err
+		if err != nil {
+			closeFn()
+			return nil, nil, fmt.Errorf("upstream %s: %w", s.Name, err)
+		}
+		set[s.Name] = o
 	}
-	return src, func() { src.Close(); stopDemo() }, nil
+	return set, closeFn, nil
 }

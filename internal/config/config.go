@@ -298,7 +298,7 @@ func (c Config) LogValue() slog.Value {
 			dbURL = u.String()
 		}
 	}
-	return slog.GroupValue(
+	attrs := []slog.Attr{
 		slog.String("addr", c.Addr),
 		slog.String("public_url", c.PublicURL),
 		slog.Any("trusted_proxies", c.TrustedProxies),
@@ -320,11 +320,12 @@ func (c Config) LogValue() slog.Value {
 		slog.Any("auth_issuers", c.Auth.AcceptedIssuers()),
 		slog.Any("auth_audiences", c.Auth.Audiences),
 		slog.String("auth_tenant_id", c.Auth.TenantID),
-		slog.String("hr_url", redactURL(c.Upstream.HRURL)),
-		slog.String("news_url", redactURL(c.Upstream.NewsURL)),
-		slog.String("supply_url", redactURL(c.Upstream.SupplyURL)),
-		slog.Duration("upstream_timeout", c.Upstream.Timeout),
-	)
+	}
+	for _, s := range c.Upstream.Sources {
+		attrs = append(attrs, slog.String(s.Name+"_url", redactURL(s.Settings.URL())))
+	}
+	attrs = append(attrs, slog.Duration("upstream_timeout", c.Upstream.Timeout))
+	return slog.GroupValue(attrs...)
 }
 
 // redactURL masks a password in an upstream URL; "" stays "" (demo).

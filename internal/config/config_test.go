@@ -3,9 +3,15 @@ package config
 import (
 	"flag"
 	"io"
+	"maps"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/middletier/middletier/internal/upstream/hr"
+	"github.com/middletier/middletier/internal/upstream/news"
+	"github.com/middletier/middletier/internal/upstream/sources"
+	"github.com/middletier/middletier/internal/upstream/supply"
 )
 
 func TestParse(t *testing.T) {
@@ -33,10 +39,10 @@ func TestParse(t *testing.T) {
 		{"bad log format", []string{"--log-format", "xml"}, nil, nil, "log-format"},
 		{"upstream defaults: demos, 3s, TTLs", nil, nil, func(c Config) bool {
 			u := c.Upstream
-			return u.Demo() && u.Timeout == 3*time.Second && u.LeaveTTL == 5*time.Minute && u.NewsTTL == time.Minute && u.RestockTTL == 2*time.Minute && u.StaleFor > 0
+			return u.Demo() && u.Timeout == 3*time.Second && sourceSettings[*hr.Settings](u).LeaveTTL == 5*time.Minute && sourceSettings[*news.Settings](u).NewsTTL == time.Minute && sourceSettings[*supply.Settings](u).RestockTTL == 2*time.Minute && u.StaleFor > 0
 		}, ""},
-		{"upstream urls from env", nil, map[string]string{"MIDDLETIER_HR_URL": "https://hr.example", "MIDDLETIER_NEWS_URL": "https://news.example", "MIDDLETIER_SUPPLY_URL": "http://supply:8080/api"}, func(c Config) bool {
-			return !c.Upstream.Demo() && c.Upstream.SupplyURL == "http://supply:8080/api"
+		{"upstream urls from env", nil, everyURL(map[string]string{"MIDDLETIER_HR_URL": "https://hr.example", "MIDDLETIER_NEWS_URL": "https://news.example", "MIDDLETIER_SUPPLY_URL": "http://supply:8080/api"}), func(c Config) bool {
+			return !c.Upstream.Demo() && c.Upstream.URL("supply") == "http://supply:8080/api"
 		}, ""},
 		{"bad upstream url", []string{"--news-url", "news.example"}, nil, nil, "news-url"},
 		{"zero cache ttl", []string{"--restock-cache-ttl", "0s"}, nil, nil, "restock-cache-ttl"},
@@ -89,4 +95,27 @@ func TestLogValueMasksPassword(t *testing.T) {
 	if s := c.LogValue().String(); strings.Contains(s, "s3cret") {
 		t.Fatalf("LogValue shows the password: %s", s)
 	}
+}
+
+// sourceSettings finds one source's own settings; each source keeps its TTL
+// in its own struct.
+func sourceSettings[T any](u Upstream) T {
+	for _, s := range u.Sources {
+		if t, ok := s.Settings.(T); ok {
+			return t
+		}
+	}
+	var zero T
+	return zero
+}
+
+// everyURL gives every source in the list a URL (set sets some of them), so
+// that a source added to the list does not turn "no demo" into "a demo".
+func everyURL(set map[string]string) map[string]string {
+	env := map[string]string{}
+	for _, s := range sources.All() {
+		env[EnvName(s.Name+"-url")] = "https://" + s.Name + ".example"
+	}
+	maps.Copy(env, set)
+	return env
 }

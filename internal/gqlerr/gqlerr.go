@@ -15,9 +15,6 @@ import (
 	"github.com/middletier/middletier/internal/auth"
 	"github.com/middletier/middletier/internal/store"
 	"github.com/middletier/middletier/internal/upstream"
-	"github.com/middletier/middletier/internal/upstream/hr"
-	"github.com/middletier/middletier/internal/upstream/news"
-	"github.com/middletier/middletier/internal/upstream/supply"
 )
 
 // Codes carried in extensions.code.
@@ -59,13 +56,15 @@ var sentinels = []struct {
 	{auth.ErrUnauthenticated, Unauthenticated, "", ""},
 	{auth.ErrForbidden, Forbidden, "", ""},
 	{auth.ErrUnavailable, UpstreamUnavailable, "", ""},
-	// Upstream services (HR, news, supply): each client's sentinels wrap
-	// these classes, so one entry covers all three.
-	{hr.ErrUnavailable, UpstreamUnavailable, "the HR system is not answering; try again shortly", ""},
-	{news.ErrUnavailable, UpstreamUnavailable, "the news service is not answering; try again shortly", ""},
-	{supply.ErrUnavailable, UpstreamUnavailable, "the supply system is not answering; try again shortly", ""},
-	{upstream.ErrUnavailable, UpstreamUnavailable, "a backend service is not answering; try again shortly", ""},
-	{upstream.ErrNotFound, NotFound, "not found in a backend service", ""},
+}
+
+// upstreamCodes maps an upstream error's kind to a code. BadRequest is
+// missing on purpose: an upstream refusing a request we built is our bug
+// (logged, masked); resolvers that passed the client's own value through
+// wrap the refusal with ErrInvalidCursor instead.
+var upstreamCodes = map[upstream.Kind]string{
+	upstream.Unavailable: UpstreamUnavailable,
+	upstream.NotFound:    NotFound,
 }
 
 // Classify returns the code for err and the message a client may see, or
@@ -91,6 +90,14 @@ func classify(err error) (code, message, argument string, ok bool) {
 				msg += " not found"
 			}
 			return s.code, msg, s.argument, true
+		}
+	}
+	// Every upstream source carries its own public message on its typed
+	// error: one rule covers them all, whichever source failed.
+	var ue *upstream.Error
+	if errors.As(err, &ue) && ue.Message != "" {
+		if code, ok := upstreamCodes[ue.Kind]; ok {
+			return code, ue.Message, "", true
 		}
 	}
 	return "", "", "", false

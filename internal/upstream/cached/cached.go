@@ -1,50 +1,35 @@
 // Package cached puts the cross-request cache (internal/cache) in front of
-// the upstream clients: one small place that knows which reads are cached,
-// for how long, and under which keys. The per-request loaders read through
-// it, so a batch asks the upstream only for the keys the cache misses.
+// the upstream clients through one generic keyed-batch read. Each source
+// declares its own policy in its folder (TTL, key, per user or shared); this
+// package applies it and names no source. The per-request loaders read
+// through it, so a batch asks the upstream only for the keys the cache misses.
 package cached
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"time"
 
 	"github.com/vikstrous/dataloadgen"
 
 	"github.com/middletier/middletier/internal/cache"
-	"github.com/middletier/middletier/internal/upstream/hr"
-	"github.com/middletier/middletier/internal/upstream/news"
-	"github.com/middletier/middletier/internal/upstream/supply"
+	"github.com/middletier/middletier/internal/upstream"
 )
 
-// HR is what the leave-balance reads need of the HR client.
-type HR interface {
-	LeaveBalances(ctx context.Context, employeeIDs []string) (map[string]hr.LeaveBalance, error)
-}
-
-// News is what the news reads need of the news client.
-type News interface {
-	Latest(ctx context.Context, first int, after string) (news.Page, error)
-}
-
-// Supply is what the restock reads need of the supply client.
-type Supply interface {
-	NextRestocks(ctx context.Context, keys []supply.RestockKey) (map[supply.RestockKey]supply.Restock, error)
-}
-
-// Options size the caches.
-type Options struct {
-	LeaveTTL   time.Duration
-	NewsTTL    time.Duration
-	RestockTTL time.Duration
-	// StaleFor is how long past its TTL a value is served when the upstream
-	// is unavailable (stale-if-error).
-	StaleFor time.Duration
-	// MaxBytes bounds the memory of the three caches together.
-	MaxBytes int64
-	Log      *slog.Logger
+// Policy is how one source read is cached. Sources declare theirs next to
+// their client, where the reason for each value is known.
+type Policy[K comparable, V any] struct {
+	// Name says what is cached, in errors ("leave balances").
+	Name string
+	// TTL is how long an answer is fresh.
+	TTL time.Duration
+	// Key is k's cache key. It must carry everything that changes the
+	// answer, the user too when the answer is per user, so one user's data
+	// can never be served to another.
+	Key func(k K) string
+	// Cost estimates a value's bytes; nil counts the key plus a small entry.
+	Cost func(key string, v V) int64
 }
 
 // maybe caches an answer including "none": an employee unknown to HR or a
@@ -55,136 +40,63 @@ type maybe[V any] struct {
 	ok    bool
 }
 
-// Sources are the cached upstream reads. They are safe for concurrent use
-// and shared by every request; keys never let one user's data reach another.
-type Sources struct {
-	hr     HR
-	news   News
-	supply Supply
-
-	leave    *cache.Cache[maybe[hr.LeaveBalance]]
-	restocks *cache.Cache[maybe[supply.Restock]]
-	pages    *cache.Cache[news.Page]
+// Batch is one source read with the cache in front. It is safe for
+// concurrent use and shared by every request.
+type Batch[K comparable, V any] struct {
+	p     Policy[K, V]
+	c     *cache.Cache[maybe[V]]
+	fetch func(context.Context, []K) (map[K]V, error)
 }
 
-// New builds the cached sources over the three clients. Close releases the caches.
-func New(h HR, n News, s Supply, opts Options) (*Sources, error) {
-	log := opts.Log
+// NewBatch applies p to fetch, which answers many keys in one call and
+// leaves out the keys it has no answer for. Close releases the cache.
+func NewBatch[K comparable, V any](p Policy[K, V], fetch func(context.Context, []K) (map[K]V, error), env upstream.Env) (*Batch[K, V], error) {
+	log := env.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	onStale := func(ctx context.Context, key string, err error) {
-		log.WarnContext(ctx, "upstream unavailable: serving a stale value", "key", key, "err", err)
+	cost := func(key string, m maybe[V]) int64 { return int64(len(key)) + 64 }
+	if p.Cost != nil {
+		cost = func(key string, m maybe[V]) int64 { return p.Cost(key, m.value) }
 	}
-	// Budget: news pages are the largest values, leave and restock entries
-	// are small and many.
-	var (
-		src = &Sources{hr: h, news: n, supply: s}
-		err error
-	)
-	src.leave, err = cache.New(cache.Options[maybe[hr.LeaveBalance]]{
-		MaxCost: max(opts.MaxBytes/4, 1<<16), TTL: opts.LeaveTTL, StaleFor: opts.StaleFor, OnStale: onStale,
-		Cost: func(key string, _ maybe[hr.LeaveBalance]) int64 { return int64(len(key)) + 64 },
-	})
-	if err != nil {
-		return nil, fmt.Errorf("leave cache: %w", err)
-	}
-	src.restocks, err = cache.New(cache.Options[maybe[supply.Restock]]{
-		MaxCost: max(opts.MaxBytes/2, 1<<16), TTL: opts.RestockTTL, StaleFor: opts.StaleFor, OnStale: onStale,
-		Cost: func(key string, _ maybe[supply.Restock]) int64 { return int64(len(key)) + 64 },
-	})
-	if err != nil {
-		src.leave.Close()
-		return nil, fmt.Errorf("restock cache: %w", err)
-	}
-	src.pages, err = cache.New(cache.Options[news.Page]{
-		MaxCost: max(opts.MaxBytes/4, 1<<16), TTL: opts.NewsTTL, StaleFor: opts.StaleFor, OnStale: onStale,
-		Cost: func(key string, p news.Page) int64 {
-			n := int64(len(key) + len(p.EndCursor))
-			for _, a := range p.Articles {
-				n += int64(len(a.ID)+len(a.Title)+len(a.Summary)+len(a.URL)+len(a.Author)+len(a.Category)) + 32
-			}
-			return n
+	c, err := cache.New(cache.Options[maybe[V]]{
+		MaxCost: max(env.CacheBytes, 1<<16), TTL: p.TTL, StaleFor: env.StaleFor, Cost: cost,
+		OnStale: func(ctx context.Context, key string, err error) {
+			log.WarnContext(ctx, "upstream unavailable: serving a stale value", "key", key, "err", err)
 		},
 	})
 	if err != nil {
-		src.leave.Close()
-		src.restocks.Close()
-		return nil, fmt.Errorf("news cache: %w", err)
+		return nil, fmt.Errorf("%s cache: %w", p.Name, err)
 	}
-	return src, nil
+	return &Batch[K, V]{p: p, c: c, fetch: fetch}, nil
 }
 
-// Close stops the caches' goroutines.
-func (s *Sources) Close() {
-	s.leave.Close()
-	s.restocks.Close()
-	s.pages.Close()
-}
+// Close stops the cache's goroutines.
+func (b *Batch[K, V]) Close() { b.c.Close() }
 
 // Wait blocks until every pending cache write has been applied or dropped (tests).
-func (s *Sources) Wait() {
-	s.leave.Wait()
-	s.restocks.Wait()
-	s.pages.Wait()
-}
+func (b *Batch[K, V]) Wait() { b.c.Wait() }
 
-// Stats are the caches' fresh hits and misses since start.
-type Stats struct {
-	LeaveHits, LeaveMisses     uint64
-	RestockHits, RestockMisses uint64
-	NewsHits, NewsMisses       uint64
-}
+// Stats are the cache's fresh hits and misses since start, so tests can tell
+// a hit from a write ristretto refused without assuming either.
+func (b *Batch[K, V]) Stats() (hits, misses uint64) { return b.c.Stats() }
 
-// Stats reports the caches' own accounting, so tests can tell a hit from a
-// write ristretto refused without assuming either.
-func (s *Sources) Stats() Stats {
-	var st Stats
-	st.LeaveHits, st.LeaveMisses = s.leave.Stats()
-	st.RestockHits, st.RestockMisses = s.restocks.Stats()
-	st.NewsHits, st.NewsMisses = s.pages.Stats()
-	return st
-}
-
-// LeaveBalances returns the balances of the given employees; those HR does
-// not know are absent. Misses cost one HR call together. Keys carry the
-// employee id: leave is per employee.
-func (s *Sources) LeaveBalances(ctx context.Context, employeeIDs []string) (map[string]hr.LeaveBalance, error) {
-	return batch(ctx, s.leave, employeeIDs,
-		func(id string) string { return cache.Key("hr", "leave", id) },
-		s.hr.LeaveBalances)
-}
-
-// NextRestocks returns the next restock of each key; keys with none
-// scheduled are absent. Misses cost one supply call together.
-func (s *Sources) NextRestocks(ctx context.Context, keys []supply.RestockKey) (map[supply.RestockKey]supply.Restock, error) {
-	return batch(ctx, s.restocks, keys,
-		func(k supply.RestockKey) string { return cache.Key("supply", "restock", k.StoreID, k.SKU) },
-		s.supply.NextRestocks)
-}
-
-// batch serves keys from c and loads the misses with one fetch. Absence is
-// cached too (maybe.ok false), so "nothing scheduled" costs no repeat call.
-// On a failed fetch only the keys left without a value (fresh or stale) fail.
-func batch[K comparable, V any](
-	ctx context.Context,
-	c *cache.Cache[maybe[V]],
-	keys []K,
-	cacheKey func(K) string,
-	fetch func(context.Context, []K) (map[K]V, error),
-) (map[K]V, error) {
+// Load serves keys from the cache and loads the misses with one fetch.
+// Absence is cached too, so "nothing scheduled" costs no repeat call. On a
+// failed fetch only the keys left without a value (fresh or stale) fail.
+func (b *Batch[K, V]) Load(ctx context.Context, keys []K) (map[K]V, error) {
 	ckeys := make([]string, len(keys))
 	byKey := make(map[string]K, len(keys))
 	for i, k := range keys {
-		ckeys[i] = cacheKey(k)
+		ckeys[i] = b.p.Key(k)
 		byKey[ckeys[i]] = k
 	}
-	got, err := c.GetMany(ctx, ckeys, func(ctx context.Context, missing []string) (map[string]maybe[V], error) {
+	got, err := b.c.GetMany(ctx, ckeys, func(ctx context.Context, missing []string) (map[string]maybe[V], error) {
 		ask := make([]K, len(missing))
 		for i, ck := range missing {
 			ask[i] = byKey[ck]
 		}
-		m, err := fetch(ctx, ask)
+		m, err := b.fetch(ctx, ask)
 		if err != nil {
 			return nil, err
 		}
@@ -209,12 +121,19 @@ func batch[K comparable, V any](
 	return out, keyErrors(failed, err)
 }
 
-// LatestNews returns one page of company news. News is the same for every
-// employee, so the key is the page alone (first and after), never the user.
-func (s *Sources) LatestNews(ctx context.Context, first int, after string) (news.Page, error) {
-	return s.pages.GetOrLoad(ctx, cache.Key("news", "latest", strconv.Itoa(first), after), func(ctx context.Context) (news.Page, error) {
-		return s.news.Latest(ctx, first, after)
-	})
+// Reads returns the batch read of the source called name in set, for the
+// loaders. A source that was not opened (tests of other parts) fails every
+// read with unavailable, its own Unavailable error.
+func Reads[K comparable, V any](set upstream.Finder, name string, unavailable error) func(context.Context, []K) (map[K]V, error) {
+	if set != nil {
+		if o, ok := set.Lookup(name); ok {
+			if b, ok := o.(*Batch[K, V]); ok {
+				return b.Load
+			}
+		}
+	}
+	err := fmt.Errorf("%s is not configured: %w", name, unavailable)
+	return func(context.Context, []K) (map[K]V, error) { return nil, err }
 }
 
 // keyErrors reports a failed batch so that only the keys left without a

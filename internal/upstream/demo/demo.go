@@ -1,6 +1,7 @@
-// Package demo runs the demo HR, news and supply services as real HTTP
-// servers on loopback, so a default run (no upstream URLs configured) sends
-// every upstream read through the same HTTP clients as production.
+// Package demo runs the sources' demo services as real HTTP servers on
+// loopback, so a default run (no upstream URLs configured) sends every
+// upstream read through the same HTTP clients as production. It loops over
+// the sources it is given and names none of them.
 package demo
 
 import (
@@ -12,34 +13,21 @@ import (
 	"sync"
 	"time"
 
-	"github.com/middletier/middletier/internal/upstream/hr"
-	"github.com/middletier/middletier/internal/upstream/news"
-	"github.com/middletier/middletier/internal/upstream/supply"
+	"github.com/middletier/middletier/internal/upstream"
 )
 
 // shutdownGrace is how long stop lets in-flight demo requests finish.
 const shutdownGrace = 5 * time.Second
 
-// URLs are the base URLs of the running demo services.
-type URLs struct {
-	HR     string
-	News   string
-	Supply string
-}
+// URLs are the base URLs of the running demo services, by source name.
+type URLs map[string]string
 
 // Start listens on 127.0.0.1 with ephemeral ports (never a fixed port that
-// could clash, never beyond loopback) and serves the three demo services
+// could clash, never beyond loopback) and serves the demo of each source
 // until stop is called or ctx ends. stop waits for the servers to finish
 // and may be called more than once.
-func Start(ctx context.Context) (urls URLs, stop func(), err error) {
-	services := []struct {
-		h   http.Handler
-		url *string
-	}{
-		{hr.NewDemo(), &urls.HR},
-		{news.NewDemo(), &urls.News},
-		{supply.NewDemo(), &urls.Supply},
-	}
+func Start(ctx context.Context, sources []upstream.Source) (urls URLs, stop func(), err error) {
+	urls = make(URLs, len(sources))
 	var (
 		servers []*http.Server
 		wg      sync.WaitGroup
@@ -55,16 +43,16 @@ func Start(ctx context.Context) (urls URLs, stop func(), err error) {
 		wg.Wait()
 	}
 	var lc net.ListenConfig
-	for _, svc := range services {
+	for _, src := range sources {
 		l, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
 		if err != nil {
 			shutdown()
-			return URLs{}, nil, fmt.Errorf("demo upstreams: listen: %w", err)
+			return nil, nil, fmt.Errorf("demo upstreams: listen: %w", err)
 		}
 		// Timeouts as on any server: a demo is still a socket a stuck
 		// client could hold open.
 		s := &http.Server{
-			Handler:           svc.h,
+			Handler:           src.Demo(),
 			ReadHeaderTimeout: 5 * time.Second,
 			ReadTimeout:       10 * time.Second,
 			WriteTimeout:      10 * time.Second,
@@ -72,7 +60,7 @@ func Start(ctx context.Context) (urls URLs, stop func(), err error) {
 			MaxHeaderBytes:    64 << 10,
 		}
 		servers = append(servers, s)
-		*svc.url = "http://" + l.Addr().String()
+		urls[src.Name] = "http://" + l.Addr().String()
 		wg.Go(func() {
 			// Serve only returns early if the listener fails; the clients
 			// then report the service as unavailable, which is the truth.

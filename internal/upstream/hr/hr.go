@@ -18,12 +18,16 @@ import (
 	"github.com/middletier/middletier/internal/upstream/httpjson"
 )
 
-// Sentinels. Each wraps the matching upstream class, so errors.Is works with
-// either.
+// errs carry what an app user reads when the service fails (the error
+// presenter shows Message by Kind); each matches the shared upstream class,
+// so errors.Is works with either.
+var errs = upstream.NewErrors("hr", "the HR system is not answering; try again shortly")
+
+// Errors of this service.
 var (
-	ErrUnavailable = fmt.Errorf("hr: %w", upstream.ErrUnavailable)
-	ErrNotFound    = fmt.Errorf("hr: %w", upstream.ErrNotFound)
-	ErrBadRequest  = fmt.Errorf("hr: %w", upstream.ErrBadRequest)
+	ErrUnavailable = errs.Unavailable
+	ErrNotFound    = errs.NotFound
+	ErrBadRequest  = errs.BadRequest
 )
 
 // MaxBatch is the most employees asked for in one HTTP call; the HR API
@@ -60,9 +64,7 @@ type Client struct{ c *httpjson.Client }
 // New returns a client for the HR API at baseURL. httpClient nil gets a
 // pooled client of its own.
 func New(baseURL string, httpClient *http.Client, opts ...httpjson.Option) *Client {
-	return &Client{c: httpjson.New("hr", baseURL, httpClient, httpjson.Errors{
-		Unavailable: ErrUnavailable, NotFound: ErrNotFound, BadRequest: ErrBadRequest,
-	}, opts...)}
+	return &Client{c: httpjson.New("hr", baseURL, httpClient, errs, opts...)}
 }
 
 // Calls reports how many HTTP requests the client has sent.

@@ -55,13 +55,10 @@ const (
 	maxMessageRunes = 200
 )
 
-// Errors are the sentinels a client package wants its errors to wrap, so
-// that callers can test for hr.ErrUnavailable rather than an httpjson type.
-type Errors struct {
-	Unavailable error
-	NotFound    error
-	BadRequest  error
-}
+// Errors are the typed errors a client package wants its errors to wrap, so
+// that callers can test for hr.ErrUnavailable rather than an httpjson type,
+// and the error presenter finds the source's public message on them.
+type Errors = upstream.Errors
 
 // Option changes a client's defaults.
 type Option func(*settings)

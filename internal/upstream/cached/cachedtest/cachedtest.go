@@ -8,11 +8,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/middletier/middletier/internal/upstream/cached"
+	"github.com/middletier/middletier/internal/upstream"
 	"github.com/middletier/middletier/internal/upstream/demo"
 	"github.com/middletier/middletier/internal/upstream/hr"
 	"github.com/middletier/middletier/internal/upstream/httpjson"
 	"github.com/middletier/middletier/internal/upstream/news"
+	"github.com/middletier/middletier/internal/upstream/sources"
 	"github.com/middletier/middletier/internal/upstream/supply"
 )
 
@@ -22,7 +23,32 @@ type Upstreams struct {
 	HR      *hr.Client
 	News    *news.Client
 	Supply  *supply.Client
-	Sources *cached.Sources
+	Sources *Sources
+}
+
+// Sources are the opened sources (what the loaders read) with each cache's
+// accounting at hand.
+type Sources struct {
+	upstream.Set
+}
+
+// Stats are the caches' fresh hits and misses since start.
+type Stats struct {
+	LeaveHits, LeaveMisses     uint64
+	RestockHits, RestockMisses uint64
+	NewsHits, NewsMisses       uint64
+}
+
+type statser interface{ Stats() (hits, misses uint64) }
+
+// Stats reports the caches' own accounting, so tests can tell a hit from a
+// write ristretto refused without assuming either.
+func (s *Sources) Stats() Stats {
+	var st Stats
+	st.LeaveHits, st.LeaveMisses = s.Set[hr.Name].(statser).Stats()
+	st.RestockHits, st.RestockMisses = s.Set[supply.Name].(statser).Stats()
+	st.NewsHits, st.NewsMisses = s.Set[news.Name].(statser).Stats()
+	return st
 }
 
 // Calls is the HTTP calls made so far by each client.
@@ -51,30 +77,29 @@ type Options struct {
 func Start(t testing.TB, opts Options) *Upstreams {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	urls, stop, err := demo.Start(ctx)
+	urls, stop, err := demo.Start(ctx, sources.All())
 	if err != nil {
 		cancel()
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { stop(); cancel() })
-	if opts.NewsURL != "" {
-		urls.News = opts.NewsURL
-	}
-	if opts.HRURL != "" {
-		urls.HR = opts.HRURL
-	}
-	if opts.SupplyURL != "" {
-		urls.Supply = opts.SupplyURL
+	for name, u := range map[string]string{news.Name: opts.NewsURL, hr.Name: opts.HRURL, supply.Name: opts.SupplyURL} {
+		if u != "" {
+			urls[name] = u
+		}
 	}
 	to := httpjson.WithTimeout(opts.Timeout)
-	u := &Upstreams{HR: hr.New(urls.HR, nil, to), News: news.New(urls.News, nil, to), Supply: supply.New(urls.Supply, nil, to)}
-	u.Sources, err = cached.New(u.HR, u.News, u.Supply, cached.Options{
-		LeaveTTL: 5 * time.Minute, NewsTTL: time.Minute, RestockTTL: 2 * time.Minute,
-		StaleFor: opts.StaleFor, MaxBytes: 8 << 20,
-	})
-	if err != nil {
+	u := &Upstreams{HR: hr.New(urls[hr.Name], nil, to), News: news.New(urls[news.Name], nil, to), Supply: supply.New(urls[supply.Name], nil, to), Sources: &Sources{Set: upstream.Set{}}}
+	t.Cleanup(u.Sources.Close)
+	env := upstream.Env{StaleFor: opts.StaleFor, CacheBytes: 2 << 20}
+	if u.Sources.Set[hr.Name], err = hr.Cache(u.HR, 5*time.Minute, env); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(u.Sources.Close)
+	if u.Sources.Set[news.Name], err = news.Cache(u.News, time.Minute, env); err != nil {
+		t.Fatal(err)
+	}
+	if u.Sources.Set[supply.Name], err = supply.Cache(u.Supply, 2*time.Minute, env); err != nil {
+		t.Fatal(err)
+	}
 	return u
 }
