@@ -11,9 +11,10 @@ type (
 )
 
 var (
-	newServer     = graphtest.NewServer
-	newServerWith = graphtest.NewServerWith
-	newServerUp   = graphtest.NewServerUp
-	emptyServer   = graphtest.Empty
-	engines       = graphtest.Engines
+	newServer      = graphtest.NewServer
+	newServerWith  = graphtest.NewServerWith
+	newServerUp    = graphtest.NewServerUp
+	countingServer = graphtest.NewCountingServer
+	emptyServer    = graphtest.Empty
+	engines        = graphtest.Engines
 )

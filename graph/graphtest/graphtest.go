@@ -78,11 +78,27 @@ func NewServerWith(t testing.TB, db *store.DB, dir auth.Employees) *Server {
 // NewServerUp is NewServerWith over the given upstreams.
 func NewServerUp(t testing.TB, db *store.DB, dir auth.Employees, up *cachedtest.Upstreams) *Server {
 	t.Helper()
+	return newServer(t, db, dir, up, 50*time.Millisecond)
+}
+
+// CountingBatchWait is the batch window of NewCountingServer: wide enough
+// that every item of a level joins one batch even under -race on a busy
+// 2-core machine, where 50 ms let a level split in two.
+const CountingBatchWait = 250 * time.Millisecond
+
+// NewCountingServer serves db (employees in db) for tests that count SQL
+// statements per query: their counts must not depend on the machine's load.
+func NewCountingServer(t testing.TB, db *store.DB) *Server {
+	t.Helper()
+	return newServer(t, db, db, cachedtest.Start(t, cachedtest.Options{}), CountingBatchWait)
+}
+
+func newServer(t testing.TB, db *store.DB, dir auth.Employees, up *cachedtest.Upstreams, batchWait time.Duration) *Server {
+	t.Helper()
 	cfg := config.Defaults()
-	// The statement-count tests must not depend on the machine's load: a
-	// wide batch window makes every item of a level join one batch even on
-	// a busy CI runner. Production keeps a short window (config.Defaults).
-	cfg.GraphQL.BatchWait = 50 * time.Millisecond
+	// Tests use a wider batch window than production (config.Defaults), so
+	// that what they count does not depend on the machine's load.
+	cfg.GraphQL.BatchWait = batchWait
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	dev, authn := DevAuth(t, dir)
 	h, exec := Handler(t, cfg, db, up.Sources, server.Deps{Log: log, Ready: db,
