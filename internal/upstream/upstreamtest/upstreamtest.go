@@ -9,9 +9,11 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 
 	"github.com/middletier/middletier/internal/upstream"
@@ -131,16 +133,28 @@ func Faults() []Fault {
 	}
 }
 
-// RefusedURL returns a loopback URL nothing listens on (a port just freed).
+// RefusedURL returns a loopback URL that refuses connections for as long as
+// the test runs. A port merely freed could be taken by the next server a
+// parallel test starts (it happened: a "down" news service answered), so
+// the port stays bound by a socket that never listens: the kernel refuses
+// every connection to it, and no one else can bind it.
 func RefusedURL(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := l.Addr().String()
-	if err := l.Close(); err != nil {
+	t.Cleanup(func() { _ = syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
 		t.Fatal(err)
 	}
-	return "http://" + addr
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in4, ok := sa.(*syscall.SockaddrInet4)
+	if !ok {
+		t.Fatalf("bound address %T is not IPv4", sa)
+	}
+	return "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(in4.Port))
 }
