@@ -67,7 +67,7 @@ func (r *backorderStatusChangeResolver) ChangedBy(ctx context.Context, obj *stor
 	return optional(loaders.For(ctx).Employee.Load(ctx, *obj.ChangedBy))
 }
 
-func (r *customerResolver) Backorders(ctx context.Context, obj *store.Customer, status *string, first *int, after *string) (*model.BackorderConnection, error) {
+func (r *customerResolver) Backorders(ctx context.Context, obj *store.Customer, status *store.BackorderStatus, first *int, after *string) (*model.BackorderConnection, error) {
 	scope, err := auth.StoreScope(ctx)
 	if err != nil {
 		return nil, err
@@ -229,7 +229,7 @@ func (r *queryResolver) Customer(ctx context.Context, id string) (*store.Custome
 	return optional(loaders.For(ctx).Customer.Load(ctx, id))
 }
 
-func (r *queryResolver) Backorders(ctx context.Context, storeID string, status *string, first *int, after *string) (*model.BackorderConnection, error) {
+func (r *queryResolver) Backorders(ctx context.Context, storeID string, status *store.BackorderStatus, first *int, after *string) (*model.BackorderConnection, error) {
 	if err := auth.CanReadStore(ctx, storeID); err != nil {
 		return nil, err
 	}
@@ -290,7 +290,7 @@ func (r *storeResolver) Inventory(ctx context.Context, obj *store.Store, lowStoc
 	return &model.InventoryConnection{Nodes: res.Items, PageInfo: pageInfo(res)}, nil
 }
 
-func (r *storeResolver) Backorders(ctx context.Context, obj *store.Store, status *string, first *int, after *string) (*model.BackorderConnection, error) {
+func (r *storeResolver) Backorders(ctx context.Context, obj *store.Store, status *store.BackorderStatus, first *int, after *string) (*model.BackorderConnection, error) {
 	if err := auth.CanReadStore(ctx, obj.ID); err != nil {
 		return nil, err
 	}
