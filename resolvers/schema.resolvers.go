@@ -153,10 +153,6 @@ func (r *nearbyStockResolver) Store(ctx context.Context, obj *model.NearbyStock)
 	return required(loaders.For(ctx).Store.Load(ctx, obj.StoreID))
 }
 
-func (r *productResolver) Price(ctx context.Context, obj *store.Product) (float64, error) {
-	return float64(obj.PriceCents) / 100, nil
-}
-
 func (r *productResolver) Inventory(ctx context.Context, obj *store.Product, storeID string) (*store.Inventory, error) {
 	if err := auth.CanReadStore(ctx, storeID); err != nil {
 		return nil, err
@@ -255,9 +251,9 @@ func (r *queryResolver) Backorder(ctx context.Context, id string) (*store.Backor
 }
 
 func (r *queryResolver) Events(ctx context.Context, includePast *bool, first *int, after *string) (*model.EventConnection, error) {
-	f := store.EventFilter{EndsAfterMS: store.Millis(time.Now())}
+	f := store.EventFilter{EndsAfter: time.Now()}
 	if includePast != nil && *includePast {
-		f.EndsAfterMS = 0
+		f.EndsAfter = time.Time{}
 	}
 	res, err := r.DB.ListEvents(ctx, f, page(first, after))
 	if err != nil {

@@ -17,8 +17,8 @@ func (s *DB) ListEvents(ctx context.Context, f EventFilter, page Page) (Paged[Ev
 		return Paged[Event]{}, err
 	}
 	var w where
-	if f.EndsAfterMS != 0 {
-		w.add(`ends_at > ?`, f.EndsAfterMS)
+	if !f.EndsAfter.IsZero() {
+		w.add(`ends_at > ?`, Millis(f.EndsAfter))
 	}
 	var c timeCursor
 	if ok, err := decodeCursor(page.After, &c); err != nil {

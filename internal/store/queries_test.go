@@ -231,7 +231,7 @@ func TestPagingVisitsEveryRowOnceInOrder(t *testing.T) {
 				}, []string{"EV-PAST", "EV-A", "EV-B", "EV-C"}},
 				{"events not yet ended", 2, func(t *testing.T, first int) []string {
 					return walk(t, first, func(p store.Page) (store.Paged[store.Event], error) {
-						return db.ListEvents(ctx, store.EventFilter{EndsAfterMS: store.Millis(time.Now())}, p)
+						return db.ListEvents(ctx, store.EventFilter{EndsAfter: time.Now()}, p)
 					}, func(e store.Event) string { return e.ID })
 				}, []string{"EV-A", "EV-B", "EV-C"}},
 				{"no match", 3, func(t *testing.T, first int) []string {

@@ -38,6 +38,11 @@ type Product struct {
 	PriceCents  int    `db:"price_cents"`
 }
 
+// Price is the shelf price in the store currency. Prices are stored in
+// cents so sums stay exact; the conversion lives here, next to the encoding,
+// not in the GraphQL layer.
+func (p Product) Price() float64 { return float64(p.PriceCents) / 100 }
+
 // InventoryKey names one product in one store.
 type InventoryKey struct {
 	StoreID string
@@ -192,7 +197,7 @@ type StoreFilter struct {
 
 // EventFilter narrows the events list.
 type EventFilter struct {
-	EndsAfterMS int64 // only events that end after this instant; 0 = all
+	EndsAfter time.Time // only events that end after this instant; zero = all
 }
 
 // NewCustomer is a customer created together with a backorder.
