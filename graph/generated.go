@@ -92,7 +92,7 @@ type ComplexityRoot struct {
 	}
 
 	Customer struct {
-		Backorders func(childComplexity int, status *string, first *int, after *string) int
+		Backorders func(childComplexity int, status *store.BackorderStatus, first *int, after *string) int
 		CreatedAt  func(childComplexity int) int
 		Email      func(childComplexity int) int
 		ID         func(childComplexity int) int
@@ -212,7 +212,7 @@ type ComplexityRoot struct {
 
 	Query struct {
 		Backorder  func(childComplexity int, id string) int
-		Backorders func(childComplexity int, storeID string, status *string, first *int, after *string) int
+		Backorders func(childComplexity int, storeID string, status *store.BackorderStatus, first *int, after *string) int
 		Customer   func(childComplexity int, id string) int
 		Customers  func(childComplexity int, search string, first *int, after *string) int
 		Events     func(childComplexity int, includePast *bool, first *int, after *string) int
@@ -245,7 +245,7 @@ type ComplexityRoot struct {
 
 	Store struct {
 		Address      func(childComplexity int) int
-		Backorders   func(childComplexity int, status *string, first *int, after *string) int
+		Backorders   func(childComplexity int, status *store.BackorderStatus, first *int, after *string) int
 		City         func(childComplexity int) int
 		ID           func(childComplexity int) int
 		Inventory    func(childComplexity int, lowStockOnly *bool, first *int, after *string) int
@@ -290,7 +290,7 @@ type BackorderStatusChangeResolver interface {
 	ChangedBy(ctx context.Context, obj *store.StatusChange) (*store.Employee, error)
 }
 type CustomerResolver interface {
-	Backorders(ctx context.Context, obj *store.Customer, status *string, first *int, after *string) (*model.BackorderConnection, error)
+	Backorders(ctx context.Context, obj *store.Customer, status *store.BackorderStatus, first *int, after *string) (*model.BackorderConnection, error)
 }
 type EmployeeResolver interface {
 	Store(ctx context.Context, obj *store.Employee) (*store.Store, error)
@@ -315,7 +315,6 @@ type NearbyStockResolver interface {
 	Store(ctx context.Context, obj *model.NearbyStock) (*store.Store, error)
 }
 type ProductResolver interface {
-	Price(ctx context.Context, obj *store.Product) (float64, error)
 	Inventory(ctx context.Context, obj *store.Product, storeID string) (*store.Inventory, error)
 	Availability(ctx context.Context, obj *store.Product, storeID string, nearbyLimit *int) (*model.Availability, error)
 }
@@ -327,7 +326,7 @@ type QueryResolver interface {
 	Product(ctx context.Context, sku string) (*store.Product, error)
 	Customers(ctx context.Context, search string, first *int, after *string) (*model.CustomerConnection, error)
 	Customer(ctx context.Context, id string) (*store.Customer, error)
-	Backorders(ctx context.Context, storeID string, status *string, first *int, after *string) (*model.BackorderConnection, error)
+	Backorders(ctx context.Context, storeID string, status *store.BackorderStatus, first *int, after *string) (*model.BackorderConnection, error)
 	Backorder(ctx context.Context, id string) (*store.Backorder, error)
 	Events(ctx context.Context, includePast *bool, first *int, after *string) (*model.EventConnection, error)
 	News(ctx context.Context, first *int, after *string) (*model.NewsConnection, error)
@@ -339,7 +338,7 @@ type StoreResolver interface {
 	OpeningHours(ctx context.Context, obj *store.Store) (*hours.Hours, error)
 
 	Inventory(ctx context.Context, obj *store.Store, lowStockOnly *bool, first *int, after *string) (*model.InventoryConnection, error)
-	Backorders(ctx context.Context, obj *store.Store, status *string, first *int, after *string) (*model.BackorderConnection, error)
+	Backorders(ctx context.Context, obj *store.Store, status *store.BackorderStatus, first *int, after *string) (*model.BackorderConnection, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -530,7 +529,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Customer.Backorders(childComplexity, args["status"].(*string), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Customer.Backorders(childComplexity, args["status"].(*store.BackorderStatus), args["first"].(*int), args["after"].(*string)), true
 	case "Customer.createdAt":
 		if e.ComplexityRoot.Customer.CreatedAt == nil {
 			break
@@ -1013,7 +1012,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Backorders(childComplexity, args["storeId"].(string), args["status"].(*string), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Backorders(childComplexity, args["storeId"].(string), args["status"].(*store.BackorderStatus), args["first"].(*int), args["after"].(*string)), true
 	case "Query.customer":
 		if e.ComplexityRoot.Query.Customer == nil {
 			break
@@ -1172,7 +1171,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Store.Backorders(childComplexity, args["status"].(*string), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Store.Backorders(childComplexity, args["status"].(*store.BackorderStatus), args["first"].(*int), args["after"].(*string)), true
 	case "Store.city":
 		if e.ComplexityRoot.Store.City == nil {
 			break
@@ -2909,8 +2908,8 @@ func (ec *executionContext) field_Customer_backorders_args(ctx context.Context, 
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "status",
-		func(ctx context.Context, v any) (*string, error) {
-			return ec.unmarshalOBackorderStatus2ᚖstring(ctx, v)
+		func(ctx context.Context, v any) (*store.BackorderStatus, error) {
+			return ec.unmarshalOBackorderStatus2ᚖgithubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐBackorderStatus(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -3053,8 +3052,8 @@ func (ec *executionContext) field_Query_backorders_args(ctx context.Context, raw
 	}
 	args["storeId"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "status",
-		func(ctx context.Context, v any) (*string, error) {
-			return ec.unmarshalOBackorderStatus2ᚖstring(ctx, v)
+		func(ctx context.Context, v any) (*store.BackorderStatus, error) {
+			return ec.unmarshalOBackorderStatus2ᚖgithubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐBackorderStatus(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -3275,8 +3274,8 @@ func (ec *executionContext) field_Store_backorders_args(ctx context.Context, raw
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "status",
-		func(ctx context.Context, v any) (*string, error) {
-			return ec.unmarshalOBackorderStatus2ᚖstring(ctx, v)
+		func(ctx context.Context, v any) (*store.BackorderStatus, error) {
+			return ec.unmarshalOBackorderStatus2ᚖgithubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐBackorderStatus(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -3742,8 +3741,8 @@ func (ec *executionContext) _Backorder_contactPreference(ctx context.Context, fi
 			return obj.ContactPreference, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNContactMethod2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v store.ContactPreference) graphql.Marshaler {
+			return ec.marshalNContactMethod2githubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐContactPreference(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3765,8 +3764,8 @@ func (ec *executionContext) _Backorder_status(ctx context.Context, field graphql
 			return obj.Status, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNBackorderStatus2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v store.BackorderStatus) graphql.Marshaler {
+			return ec.marshalNBackorderStatus2githubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐBackorderStatus(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4017,8 +4016,8 @@ func (ec *executionContext) _BackorderStatusChange_status(ctx context.Context, f
 			return obj.Status, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNBackorderStatus2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v store.BackorderStatus) graphql.Marshaler {
+			return ec.marshalNBackorderStatus2githubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐBackorderStatus(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4231,7 +4230,7 @@ func (ec *executionContext) _Customer_backorders(ctx context.Context, field grap
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Customer().Backorders(ctx, obj, fc.Args["status"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Customer().Backorders(ctx, obj, fc.Args["status"].(*store.BackorderStatus), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.BackorderConnection) graphql.Marshaler {
@@ -4433,8 +4432,8 @@ func (ec *executionContext) _Employee_role(ctx context.Context, field graphql.Co
 			return obj.Role, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNEmployeeRole2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v store.Role) graphql.Marshaler {
+			return ec.marshalNEmployeeRole2githubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐRole(ctx, selections, v)
 		},
 		true,
 		true,
@@ -5843,7 +5842,7 @@ func (ec *executionContext) _Product_price(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Product_price(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Product().Price(ctx, obj)
+			return obj.Price(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
@@ -5854,7 +5853,7 @@ func (ec *executionContext) _Product_price(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Product_price(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, true, true, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("Product", field, true, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _Product_inventory(ctx context.Context, field graphql.CollectedField, obj *store.Product) (ret graphql.Marshaler) {
@@ -6315,7 +6314,7 @@ func (ec *executionContext) _Query_backorders(ctx context.Context, field graphql
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Backorders(ctx, fc.Args["storeId"].(string), fc.Args["status"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Backorders(ctx, fc.Args["storeId"].(string), fc.Args["status"].(*store.BackorderStatus), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.BackorderConnection) graphql.Marshaler {
@@ -6679,8 +6678,8 @@ func (ec *executionContext) _Rsvp_response(ctx context.Context, field graphql.Co
 			return obj.Response, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNRsvpResponse2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v store.RSVPResponse) graphql.Marshaler {
+			return ec.marshalNRsvpResponse2githubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐRSVPResponse(ctx, selections, v)
 		},
 		true,
 		true,
@@ -6992,7 +6991,7 @@ func (ec *executionContext) _Store_backorders(ctx context.Context, field graphql
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Store().Backorders(ctx, obj, fc.Args["status"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Store().Backorders(ctx, obj, fc.Args["status"].(*store.BackorderStatus), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.BackorderConnection) graphql.Marshaler {
@@ -8284,7 +8283,7 @@ func (ec *executionContext) unmarshalInputRecordBackorderInput(ctx context.Conte
 			it.NewCustomer = data
 		case "contactPreference":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactPreference"))
-			data, err := ec.unmarshalNContactMethod2string(ctx, v)
+			data, err := ec.unmarshalNContactMethod2githubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐContactPreference(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -8328,7 +8327,7 @@ func (ec *executionContext) unmarshalInputRsvpEventInput(ctx context.Context, ob
 			it.EventID = data
 		case "response":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("response"))
-			data, err := ec.unmarshalNRsvpResponse2string(ctx, v)
+			data, err := ec.unmarshalNRsvpResponse2githubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐRSVPResponse(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -8365,7 +8364,7 @@ func (ec *executionContext) unmarshalInputUpdateBackorderStatusInput(ctx context
 			it.BackorderID = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalNBackorderStatus2string(ctx, v)
+			data, err := ec.unmarshalNBackorderStatus2githubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐBackorderStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -10098,43 +10097,10 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "price":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Product_price(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._Product_price(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
-				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "inventory":
 			field := field
 
@@ -11467,14 +11433,15 @@ func (ec *executionContext) marshalNBackorderConnection2ᚖgithubᚗcomᚋmiddle
 	return ec._BackorderConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNBackorderStatus2string(ctx context.Context, v any) (string, error) {
-	res, err := graphql.UnmarshalString(v)
+func (ec *executionContext) unmarshalNBackorderStatus2githubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐBackorderStatus(ctx context.Context, v any) (store.BackorderStatus, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNBackorderStatus2githubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐBackorderStatus[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNBackorderStatus2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+func (ec *executionContext) marshalNBackorderStatus2githubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐBackorderStatus(ctx context.Context, sel ast.SelectionSet, v store.BackorderStatus) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(v)
+	res := graphql.MarshalString(marshalNBackorderStatus2githubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐBackorderStatus[v])
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -11482,6 +11449,21 @@ func (ec *executionContext) marshalNBackorderStatus2string(ctx context.Context, 
 	}
 	return res
 }
+
+var (
+	unmarshalNBackorderStatus2githubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐBackorderStatus = map[string]store.BackorderStatus{
+		"OPEN":      store.StatusOpen,
+		"NOTIFIED":  store.StatusNotified,
+		"FULFILLED": store.StatusFulfilled,
+		"CANCELLED": store.StatusCancelled,
+	}
+	marshalNBackorderStatus2githubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐBackorderStatus = map[store.BackorderStatus]string{
+		store.StatusOpen:      "OPEN",
+		store.StatusNotified:  "NOTIFIED",
+		store.StatusFulfilled: "FULFILLED",
+		store.StatusCancelled: "CANCELLED",
+	}
+)
 
 func (ec *executionContext) marshalNBackorderStatusChange2githubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐStatusChange(ctx context.Context, sel ast.SelectionSet, v store.StatusChange) graphql.Marshaler {
 	return ec._BackorderStatusChange(ctx, sel, &v)
@@ -11519,14 +11501,15 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
-func (ec *executionContext) unmarshalNContactMethod2string(ctx context.Context, v any) (string, error) {
-	res, err := graphql.UnmarshalString(v)
+func (ec *executionContext) unmarshalNContactMethod2githubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐContactPreference(ctx context.Context, v any) (store.ContactPreference, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNContactMethod2githubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐContactPreference[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNContactMethod2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+func (ec *executionContext) marshalNContactMethod2githubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐContactPreference(ctx context.Context, sel ast.SelectionSet, v store.ContactPreference) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(v)
+	res := graphql.MarshalString(marshalNContactMethod2githubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐContactPreference[v])
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -11534,6 +11517,19 @@ func (ec *executionContext) marshalNContactMethod2string(ctx context.Context, se
 	}
 	return res
 }
+
+var (
+	unmarshalNContactMethod2githubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐContactPreference = map[string]store.ContactPreference{
+		"EMAIL": store.ContactEmail,
+		"PHONE": store.ContactPhone,
+		"SMS":   store.ContactSMS,
+	}
+	marshalNContactMethod2githubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐContactPreference = map[store.ContactPreference]string{
+		store.ContactEmail: "EMAIL",
+		store.ContactPhone: "PHONE",
+		store.ContactSMS:   "SMS",
+	}
+)
 
 func (ec *executionContext) marshalNCustomer2githubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐCustomer(ctx context.Context, sel ast.SelectionSet, v store.Customer) graphql.Marshaler {
 	return ec._Customer(ctx, sel, &v)
@@ -11601,14 +11597,15 @@ func (ec *executionContext) marshalNEmployee2ᚖgithubᚗcomᚋmiddletierᚋmidd
 	return ec._Employee(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNEmployeeRole2string(ctx context.Context, v any) (string, error) {
-	res, err := graphql.UnmarshalString(v)
+func (ec *executionContext) unmarshalNEmployeeRole2githubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐRole(ctx context.Context, v any) (store.Role, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNEmployeeRole2githubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐRole[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNEmployeeRole2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+func (ec *executionContext) marshalNEmployeeRole2githubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐRole(ctx context.Context, sel ast.SelectionSet, v store.Role) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(v)
+	res := graphql.MarshalString(marshalNEmployeeRole2githubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐRole[v])
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -11616,6 +11613,19 @@ func (ec *executionContext) marshalNEmployeeRole2string(ctx context.Context, sel
 	}
 	return res
 }
+
+var (
+	unmarshalNEmployeeRole2githubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐRole = map[string]store.Role{
+		"STORE_ASSOCIATE": store.RoleStoreAssociate,
+		"STORE_MANAGER":   store.RoleStoreManager,
+		"HEAD_OFFICE":     store.RoleHeadOffice,
+	}
+	marshalNEmployeeRole2githubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐRole = map[store.Role]string{
+		store.RoleStoreAssociate: "STORE_ASSOCIATE",
+		store.RoleStoreManager:   "STORE_MANAGER",
+		store.RoleHeadOffice:     "HEAD_OFFICE",
+	}
+)
 
 func (ec *executionContext) marshalNEvent2githubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐEvent(ctx context.Context, sel ast.SelectionSet, v store.Event) graphql.Marshaler {
 	return ec._Event(ctx, sel, &v)
@@ -11855,14 +11865,15 @@ func (ec *executionContext) marshalNRsvpEventPayload2ᚖgithubᚗcomᚋmiddletie
 	return ec._RsvpEventPayload(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNRsvpResponse2string(ctx context.Context, v any) (string, error) {
-	res, err := graphql.UnmarshalString(v)
+func (ec *executionContext) unmarshalNRsvpResponse2githubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐRSVPResponse(ctx context.Context, v any) (store.RSVPResponse, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNRsvpResponse2githubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐRSVPResponse[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNRsvpResponse2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+func (ec *executionContext) marshalNRsvpResponse2githubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐRSVPResponse(ctx context.Context, sel ast.SelectionSet, v store.RSVPResponse) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(v)
+	res := graphql.MarshalString(marshalNRsvpResponse2githubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐRSVPResponse[v])
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -11870,6 +11881,19 @@ func (ec *executionContext) marshalNRsvpResponse2string(ctx context.Context, sel
 	}
 	return res
 }
+
+var (
+	unmarshalNRsvpResponse2githubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐRSVPResponse = map[string]store.RSVPResponse{
+		"GOING":    store.ResponseGoing,
+		"MAYBE":    store.ResponseMaybe,
+		"DECLINED": store.ResponseDeclined,
+	}
+	marshalNRsvpResponse2githubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐRSVPResponse = map[store.RSVPResponse]string{
+		store.ResponseGoing:    "GOING",
+		store.ResponseMaybe:    "MAYBE",
+		store.ResponseDeclined: "DECLINED",
+	}
+)
 
 func (ec *executionContext) marshalNStore2githubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐStore(ctx context.Context, sel ast.SelectionSet, v store.Store) graphql.Marshaler {
 	return ec._Store(ctx, sel, &v)
@@ -12103,23 +12127,39 @@ func (ec *executionContext) marshalOBackorderConnection2ᚖgithubᚗcomᚋmiddle
 	return ec._BackorderConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOBackorderStatus2ᚖstring(ctx context.Context, v any) (*string, error) {
+func (ec *executionContext) unmarshalOBackorderStatus2ᚖgithubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐBackorderStatus(ctx context.Context, v any) (*store.BackorderStatus, error) {
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalString(v)
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOBackorderStatus2ᚖgithubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐBackorderStatus[tmp]
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOBackorderStatus2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
+func (ec *executionContext) marshalOBackorderStatus2ᚖgithubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐBackorderStatus(ctx context.Context, sel ast.SelectionSet, v *store.BackorderStatus) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(*v)
+	res := graphql.MarshalString(marshalOBackorderStatus2ᚖgithubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐBackorderStatus[*v])
 	return res
 }
+
+var (
+	unmarshalOBackorderStatus2ᚖgithubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐBackorderStatus = map[string]store.BackorderStatus{
+		"OPEN":      store.StatusOpen,
+		"NOTIFIED":  store.StatusNotified,
+		"FULFILLED": store.StatusFulfilled,
+		"CANCELLED": store.StatusCancelled,
+	}
+	marshalOBackorderStatus2ᚖgithubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐBackorderStatus = map[store.BackorderStatus]string{
+		store.StatusOpen:      "OPEN",
+		store.StatusNotified:  "NOTIFIED",
+		store.StatusFulfilled: "FULFILLED",
+		store.StatusCancelled: "CANCELLED",
+	}
+)
 
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)

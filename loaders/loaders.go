@@ -62,8 +62,8 @@ type InventoryPageKey struct {
 type BackorderPageKey struct {
 	OwnerID    string
 	ByCustomer bool
-	Status     string
-	StoreID    string // narrows a customer's backorders to one store; "" = every store
+	Status     store.BackorderStatus // "" = any status
+	StoreID    string                // narrows a customer's backorders to one store; "" = every store
 	First      int
 	After      string
 }

@@ -1,6 +1,9 @@
 package resolvers
 
-import "github.com/middletier/middletier/graph"
+import (
+	"github.com/middletier/middletier/graph"
+	"github.com/middletier/middletier/internal/store"
+)
 
 // Costs of the fields that reach a source, beyond the 1 every field costs.
 // They make the complexity limit bound the work a query can make the
@@ -34,14 +37,16 @@ func Complexity() graph.ComplexityRoot {
 		return paged(child, first)
 	}
 	c.Query.Customers = func(child int, _ string, first *int, _ *string) int { return searchCost + paged(child, first) }
-	c.Query.Backorders = func(child int, _ string, _ *string, first *int, _ *string) int { return paged(child, first) }
+	c.Query.Backorders = func(child int, _ string, _ *store.BackorderStatus, first *int, _ *string) int {
+		return paged(child, first)
+	}
 	c.Query.Events = func(child int, _ *bool, first *int, _ *string) int { return paged(child, first) }
 	c.Query.News = func(child int, first *int, _ *string) int {
 		return upstreamListCost + 1 + child*max(deref0(first, 10), 1)
 	}
 	c.Store.Inventory = func(child int, _ *bool, first *int, _ *string) int { return paged(child, first) }
-	c.Store.Backorders = func(child int, _ *string, first *int, _ *string) int { return paged(child, first) }
-	c.Customer.Backorders = func(child int, _ *string, first *int, _ *string) int { return paged(child, first) }
+	c.Store.Backorders = func(child int, _ *store.BackorderStatus, first *int, _ *string) int { return paged(child, first) }
+	c.Customer.Backorders = func(child int, _ *store.BackorderStatus, first *int, _ *string) int { return paged(child, first) }
 	c.Product.Availability = func(child int, _ string, nearby *int) int { return 1 + child*max(deref0(nearby, 5), 1) }
 	c.Employee.LeaveBalance = func(child int) int { return upstreamKeyCost + 1 + child }
 	c.Backorder.NextRestock = func(child int) int { return upstreamKeyCost + 1 + child }

@@ -41,11 +41,14 @@ func pageInfo[T any](p store.Paged[T]) *model.PageInfo {
 	return pi
 }
 
-func deref(s *string) string {
-	if s == nil {
-		return ""
+// deref reads an optional argument; absent is the zero value, which the
+// store reads as "not given" (no filter, no note).
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
 	}
-	return *s
+	return *p
 }
 
 // optional loads a root entity and answers null when it does not exist.

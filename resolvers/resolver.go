@@ -20,8 +20,8 @@ type DB interface {
 	ListBackorders(ctx context.Context, f store.BackorderFilter, page store.Page) (store.Paged[store.Backorder], error)
 	ListEvents(ctx context.Context, f store.EventFilter, page store.Page) (store.Paged[store.Event], error)
 	RecordBackorder(ctx context.Context, p store.RecordBackorderParams) (store.Backorder, error)
-	UpdateBackorderStatus(ctx context.Context, id, status, note string, changedBy *string) (store.Backorder, error)
-	RSVP(ctx context.Context, eventID, employeeID, response string) (store.RSVP, error)
+	UpdateBackorderStatus(ctx context.Context, id string, status store.BackorderStatus, note string, changedBy *string) (store.Backorder, error)
+	RSVP(ctx context.Context, eventID, employeeID string, response store.RSVPResponse) (store.RSVP, error)
 }
 
 // Resolver is the root resolver; gqlgen builds the per-type resolvers from it.

@@ -67,7 +67,7 @@ func (r *backorderStatusChangeResolver) ChangedBy(ctx context.Context, obj *stor
 	return optional(loaders.For(ctx).Employee.Load(ctx, *obj.ChangedBy))
 }
 
-func (r *customerResolver) Backorders(ctx context.Context, obj *store.Customer, status *string, first *int, after *string) (*model.BackorderConnection, error) {
+func (r *customerResolver) Backorders(ctx context.Context, obj *store.Customer, status *store.BackorderStatus, first *int, after *string) (*model.BackorderConnection, error) {
 	scope, err := auth.StoreScope(ctx)
 	if err != nil {
 		return nil, err
@@ -153,10 +153,6 @@ func (r *nearbyStockResolver) Store(ctx context.Context, obj *model.NearbyStock)
 	return required(loaders.For(ctx).Store.Load(ctx, obj.StoreID))
 }
 
-func (r *productResolver) Price(ctx context.Context, obj *store.Product) (float64, error) {
-	return float64(obj.PriceCents) / 100, nil
-}
-
 func (r *productResolver) Inventory(ctx context.Context, obj *store.Product, storeID string) (*store.Inventory, error) {
 	if err := auth.CanReadStore(ctx, storeID); err != nil {
 		return nil, err
@@ -229,7 +225,7 @@ func (r *queryResolver) Customer(ctx context.Context, id string) (*store.Custome
 	return optional(loaders.For(ctx).Customer.Load(ctx, id))
 }
 
-func (r *queryResolver) Backorders(ctx context.Context, storeID string, status *string, first *int, after *string) (*model.BackorderConnection, error) {
+func (r *queryResolver) Backorders(ctx context.Context, storeID string, status *store.BackorderStatus, first *int, after *string) (*model.BackorderConnection, error) {
 	if err := auth.CanReadStore(ctx, storeID); err != nil {
 		return nil, err
 	}
@@ -255,9 +251,9 @@ func (r *queryResolver) Backorder(ctx context.Context, id string) (*store.Backor
 }
 
 func (r *queryResolver) Events(ctx context.Context, includePast *bool, first *int, after *string) (*model.EventConnection, error) {
-	f := store.EventFilter{EndsAfterMS: store.Millis(time.Now())}
+	f := store.EventFilter{EndsAfter: time.Now()}
 	if includePast != nil && *includePast {
-		f.EndsAfterMS = 0
+		f.EndsAfter = time.Time{}
 	}
 	res, err := r.DB.ListEvents(ctx, f, page(first, after))
 	if err != nil {
@@ -290,7 +286,7 @@ func (r *storeResolver) Inventory(ctx context.Context, obj *store.Store, lowStoc
 	return &model.InventoryConnection{Nodes: res.Items, PageInfo: pageInfo(res)}, nil
 }
 
-func (r *storeResolver) Backorders(ctx context.Context, obj *store.Store, status *string, first *int, after *string) (*model.BackorderConnection, error) {
+func (r *storeResolver) Backorders(ctx context.Context, obj *store.Store, status *store.BackorderStatus, first *int, after *string) (*model.BackorderConnection, error) {
 	if err := auth.CanReadStore(ctx, obj.ID); err != nil {
 		return nil, err
 	}

@@ -94,7 +94,7 @@ type RecordBackorderInput struct {
 	// A new customer to record; leave out when giving customerId.
 	NewCustomer *NewCustomerInput `json:"newCustomer,omitempty"`
 	// How the customer wants to be told.
-	ContactPreference string `json:"contactPreference"`
+	ContactPreference store.ContactPreference `json:"contactPreference"`
 	// A note for colleagues (at most 500 characters).
 	Note *string `json:"note,omitempty"`
 }
@@ -110,7 +110,7 @@ type RsvpEventInput struct {
 	// The event id. At most 64 characters.
 	EventID string `json:"eventId"`
 	// The answer.
-	Response string `json:"response"`
+	Response store.RSVPResponse `json:"response"`
 }
 
 // The result of answering an event.
@@ -132,7 +132,7 @@ type UpdateBackorderStatusInput struct {
 	// The backorder id. At most 64 characters.
 	BackorderID string `json:"backorderId"`
 	// The new status.
-	Status string `json:"status"`
+	Status store.BackorderStatus `json:"status"`
 	// A note about the change (at most 500 characters).
 	Note *string `json:"note,omitempty"`
 }

@@ -9,6 +9,8 @@ import (
 	"context"
 	"errors"
 	"slices"
+
+	"github.com/middletier/middletier/internal/store"
 )
 
 // Sentinel errors mapped to UNAUTHENTICATED and FORBIDDEN.
@@ -24,7 +26,7 @@ var (
 type Principal struct {
 	EmployeeID string
 	Login      string
-	Role       string
+	Role       store.Role
 	StoreID    string // "" for head office
 	// Scopes are the token's delegated scopes (scp) and app roles (roles):
 	// Entra ID puts user-assigned app roles in roles, and either may carry a

@@ -11,13 +11,6 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
-// Contact preferences.
-const (
-	ContactEmail = "EMAIL"
-	ContactPhone = "PHONE"
-	ContactSMS   = "SMS"
-)
-
 // Limits on what a maker may record.
 const (
 	MaxQuantity = 999
@@ -26,17 +19,8 @@ const (
 
 const backorderCols = `id, store_id, sku, customer_id, quantity, contact_preference, status, note, recorded_by, created_at, updated_at`
 
-// validStatus reports whether s is a backorder status.
-func validStatus(s string) bool {
-	switch s {
-	case StatusOpen, StatusNotified, StatusFulfilled, StatusCancelled:
-		return true
-	}
-	return false
-}
-
-func checkStatusFilter(s string) error {
-	if s != "" && !validStatus(s) {
+func checkStatusFilter(s BackorderStatus) error {
+	if s != "" && !s.Valid() {
 		return fmt.Errorf("status %q is not one of OPEN, NOTIFIED, FULFILLED, CANCELLED: %w", s, ErrInvalidInput)
 	}
 	return nil
@@ -183,9 +167,7 @@ func normalizeRecord(p RecordBackorderParams) (RecordBackorderParams, error) {
 	if p.Quantity < 1 || p.Quantity > MaxQuantity {
 		return p, fmt.Errorf("quantity must be between 1 and %d, got %d: %w", MaxQuantity, p.Quantity, ErrInvalidInput)
 	}
-	switch p.ContactPreference {
-	case ContactEmail, ContactPhone, ContactSMS:
-	default:
+	if !p.ContactPreference.Valid() {
 		return p, fmt.Errorf("contactPreference must be EMAIL, PHONE or SMS, got %q: %w", p.ContactPreference, ErrInvalidInput)
 	}
 	if n := utf8.RuneCountInString(p.Note); n > MaxNoteLen {
@@ -218,7 +200,7 @@ func normalizeRecord(p RecordBackorderParams) (RecordBackorderParams, error) {
 }
 
 // checkReachable says whether the chosen contact preference can reach the customer.
-func checkReachable(pref string, c Customer) error {
+func checkReachable(pref ContactPreference, c Customer) error {
 	switch {
 	case pref == ContactEmail && c.Email == "":
 		return fmt.Errorf("contactPreference EMAIL needs the customer's email, and none is recorded: %w", ErrInvalidInput)
@@ -333,12 +315,12 @@ func (s *DB) RecordBackorder(ctx context.Context, p RecordBackorderParams) (Back
 }
 
 // transitions lists the status changes a backorder may make.
-var transitions = map[string][]string{
+var transitions = map[BackorderStatus][]BackorderStatus{
 	StatusOpen:     {StatusNotified, StatusCancelled, StatusFulfilled},
 	StatusNotified: {StatusFulfilled, StatusCancelled},
 }
 
-func canTransition(from, to string) bool {
+func canTransition(from, to BackorderStatus) bool {
 	for _, t := range transitions[from] {
 		if t == to {
 			return true
@@ -354,8 +336,8 @@ const maxStatusAttempts = 3
 // UpdateBackorderStatus moves a backorder to status and appends the change to
 // its history. Asking for the status it already has returns it unchanged, so
 // a retried request is harmless. changedBy is an employee id, nil when unknown.
-func (s *DB) UpdateBackorderStatus(ctx context.Context, id, status, note string, changedBy *string) (Backorder, error) {
-	if !validStatus(status) {
+func (s *DB) UpdateBackorderStatus(ctx context.Context, id string, status BackorderStatus, note string, changedBy *string) (Backorder, error) {
+	if !status.Valid() {
 		return Backorder{}, fmt.Errorf("status %q is not one of OPEN, NOTIFIED, FULFILLED, CANCELLED: %w", status, ErrInvalidInput)
 	}
 	note = strings.TrimSpace(note)

@@ -8,13 +8,6 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
-// RSVP responses.
-const (
-	ResponseGoing    = "GOING"
-	ResponseMaybe    = "MAYBE"
-	ResponseDeclined = "DECLINED"
-)
-
 const eventCols = `id, title, description, location, starts_at, ends_at, capacity`
 
 // ListEvents returns events ordered by start time, then id.
@@ -24,8 +17,8 @@ func (s *DB) ListEvents(ctx context.Context, f EventFilter, page Page) (Paged[Ev
 		return Paged[Event]{}, err
 	}
 	var w where
-	if f.EndsAfterMS != 0 {
-		w.add(`ends_at > ?`, f.EndsAfterMS)
+	if !f.EndsAfter.IsZero() {
+		w.add(`ends_at > ?`, Millis(f.EndsAfter))
 	}
 	var c timeCursor
 	if ok, err := decodeCursor(page.After, &c); err != nil {
@@ -97,10 +90,8 @@ func (s *DB) RSVPsOf(ctx context.Context, employeeID string, eventIDs []string) 
 // RSVP records (or changes) an employee's answer to an event. GOING is
 // refused for an event that has ended, and for a full event unless the
 // employee already holds a place.
-func (s *DB) RSVP(ctx context.Context, eventID, employeeID, response string) (RSVP, error) {
-	switch response {
-	case ResponseGoing, ResponseMaybe, ResponseDeclined:
-	default:
+func (s *DB) RSVP(ctx context.Context, eventID, employeeID string, response RSVPResponse) (RSVP, error) {
+	if !response.Valid() {
 		return RSVP{}, fmt.Errorf("response must be GOING, MAYBE or DECLINED, got %q: %w", response, ErrInvalidInput)
 	}
 	r := RSVP{EventID: eventID, EmployeeID: employeeID, Response: response}

@@ -231,7 +231,7 @@ func TestPagingVisitsEveryRowOnceInOrder(t *testing.T) {
 				}, []string{"EV-PAST", "EV-A", "EV-B", "EV-C"}},
 				{"events not yet ended", 2, func(t *testing.T, first int) []string {
 					return walk(t, first, func(p store.Page) (store.Paged[store.Event], error) {
-						return db.ListEvents(ctx, store.EventFilter{EndsAfterMS: store.Millis(time.Now())}, p)
+						return db.ListEvents(ctx, store.EventFilter{EndsAfter: time.Now()}, p)
 					}, func(e store.Event) string { return e.ID })
 				}, []string{"EV-A", "EV-B", "EV-C"}},
 				{"no match", 3, func(t *testing.T, first int) []string {
@@ -378,7 +378,7 @@ func TestBatchLoadsSendOneStatement(t *testing.T) {
 						ids = nil
 					}
 					m, err := db.BackordersByID(ctx, ids)
-					return keysOf(m, func(k string, v store.Backorder) string { return k + "=" + v.Status }), err
+					return keysOf(m, func(k string, v store.Backorder) string { return k + "=" + string(v.Status) }), err
 				}, []string{"B01=OPEN", "B05=CANCELLED"}},
 				{"backorder history", func(empty bool) ([]string, error) {
 					ids := []string{"B01", "B02", "B404"}
@@ -405,7 +405,7 @@ func TestBatchLoadsSendOneStatement(t *testing.T) {
 						if v.StoreID != nil {
 							s = *v.StoreID
 						}
-						return k + "=" + v.Role + "@" + s
+						return k + "=" + string(v.Role) + "@" + s
 					}), err
 				}, []string{"E1=STORE_ASSOCIATE@S1", "E2=HEAD_OFFICE@-"}},
 				{"events", func(empty bool) ([]string, error) {
@@ -430,7 +430,7 @@ func TestBatchLoadsSendOneStatement(t *testing.T) {
 						ids = nil
 					}
 					m, err := db.RSVPsOf(ctx, "E1", ids)
-					return keysOf(m, func(k string, v store.RSVP) string { return k + "=" + v.Response }), err
+					return keysOf(m, func(k string, v store.RSVP) string { return k + "=" + string(v.Response) }), err
 				}, []string{"EV-B=MAYBE", "EV-C=GOING"}},
 				{"inventory pages", func(empty bool) ([]string, error) {
 					ids := []string{"S1", "S3"}
@@ -812,7 +812,7 @@ func TestUpdateBackorderStatus(t *testing.T) {
 			db := e.DB
 			fixture(t, db)
 			// newBackorder records a backorder and walks it to status.
-			newBackorder := func(t *testing.T, status string) store.Backorder {
+			newBackorder := func(t *testing.T, status store.BackorderStatus) store.Backorder {
 				t.Helper()
 				b, err := db.RecordBackorder(ctx, store.RecordBackorderParams{StoreID: "S1", SKU: "P-002", Quantity: 1, CustomerID: "C1", ContactPreference: "EMAIL"})
 				if err != nil {
@@ -832,10 +832,11 @@ func TestUpdateBackorderStatus(t *testing.T) {
 				return b
 			}
 			cases := []struct {
-				name, from, to string
-				want           error
-				wantMsg        string
-				wantHistory    int // entries added by this change
+				name        string
+				from, to    store.BackorderStatus
+				want        error
+				wantMsg     string
+				wantHistory int // entries added by this change
 			}{
 				{name: "open to notified", from: "OPEN", to: "NOTIFIED", wantHistory: 1},
 				{name: "open to cancelled", from: "OPEN", to: "CANCELLED", wantHistory: 1},
@@ -931,7 +932,7 @@ func TestUpdateBackorderStatus(t *testing.T) {
 					results = map[string]int{}
 				)
 				for i := range 8 {
-					to := []string{store.StatusFulfilled, store.StatusCancelled}[i%2]
+					to := []store.BackorderStatus{store.StatusFulfilled, store.StatusCancelled}[i%2]
 					wg.Go(func() {
 						got, err := db.UpdateBackorderStatus(ctx, b.ID, to, "", nil)
 						mu.Lock()
@@ -942,7 +943,7 @@ func TestUpdateBackorderStatus(t *testing.T) {
 						case err != nil:
 							t.Errorf("%s: %v", to, err)
 						default:
-							results[got.Status]++
+							results[string(got.Status)]++
 						}
 					})
 				}
@@ -955,7 +956,7 @@ func TestUpdateBackorderStatus(t *testing.T) {
 				if len(h) != 2 || h[1].Seq != 2 {
 					t.Fatalf("history %+v, want exactly one change", h)
 				}
-				if results[h[1].Status] != 4 || results["conflict"] != 4 {
+				if results[string(h[1].Status)] != 4 || results["conflict"] != 4 {
 					t.Errorf("results %v with final status %s", results, h[1].Status)
 				}
 			})
@@ -972,8 +973,9 @@ func TestRSVP(t *testing.T) {
 			// The steps run in order: each sees the answers before it.
 			// EV-A has one place, EV-B is unlimited, EV-PAST has ended.
 			steps := []struct {
-				name, event, employee, response string
-				want                            error
+				name, event, employee string
+				response              store.RSVPResponse
+				want                  error
 			}{
 				{name: "going", event: "EV-A", employee: "E1", response: "GOING"},
 				{name: "going again while full", event: "EV-A", employee: "E1", response: "GOING"},

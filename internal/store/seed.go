@@ -598,13 +598,15 @@ func (w *seedWriter) seedInventory(int) error {
 // ---- employees ----
 
 type seedEmployee struct {
-	id, oid, login, name, email, role string
-	store                             int // store index, -1 for head office
+	id, oid, login, name, email string
+	role                        Role
+	store                       int // store index, -1 for head office
 }
 
 type seedPersona struct {
-	login, name, role string
-	store             int
+	login, name string
+	role        Role
+	store       int
 }
 
 // The personas the demo signs in as.
@@ -643,7 +645,7 @@ func (w *seedWriter) seedEmployees(int) error {
 	r := seedRand(seedStreamEmployees)
 	w.staff = make([][]string, len(w.stores))
 	logins := map[string]bool{}
-	add := func(login, name, role string, store int) {
+	add := func(login, name string, role Role, store int) {
 		e := seedEmployee{
 			id:    fmt.Sprintf("E%04d", len(w.employees)+1),
 			oid:   SeedEmployeeOID(login),
@@ -774,7 +776,7 @@ var seedBackorderNotes = []string{
 	"Hold at customer service when it arrives.",
 }
 
-var seedNotifiedNotes = map[string]string{
+var seedNotifiedNotes = map[ContactPreference]string{
 	"EMAIL": "Customer emailed: stock arrived.",
 	"SMS":   "Customer texted: stock arrived.",
 	"PHONE": "Called the customer: stock arrived.",
@@ -791,7 +793,7 @@ var seedCancelNotes = []string{
 func (w *seedWriter) seedBackorders(scale int) error {
 	r := seedRand(seedStreamBackorders)
 	n := seedBackordersPerScale * scale
-	statuses := []string{StatusOpen, StatusNotified, StatusFulfilled, StatusCancelled}
+	statuses := []BackorderStatus{StatusOpen, StatusNotified, StatusFulfilled, StatusCancelled}
 	statusWeights := []int{45, 20, 25, 10}
 	start := SeedReference.Add(-seedBackorderDays * 24 * time.Hour)
 	latest := SeedReference.Add(-time.Hour)
@@ -799,8 +801,9 @@ func (w *seedWriter) seedBackorders(scale int) error {
 	bo := w.batch("backorders", "id", "store_id", "sku", "customer_id", "quantity",
 		"contact_preference", "status", "note", "recorded_by", "created_at", "updated_at")
 	type change struct {
-		status, note, by string
-		at               int64
+		status   BackorderStatus
+		note, by string
+		at       int64
 	}
 	hist := w.batch("backorder_status_changes", "backorder_id", "seq", "status", "note", "changed_by", "changed_at")
 	// Histories go in after all backorders so their rows exist first.
@@ -833,14 +836,14 @@ func (w *seedWriter) seedBackorders(scale int) error {
 		case k >= 75:
 			qty = 2
 		}
-		var contact string
+		var contact ContactPreference
 		switch {
 		case cust.email == "":
-			contact = []string{"PHONE", "SMS"}[r.IntN(2)]
+			contact = []ContactPreference{ContactPhone, ContactSMS}[r.IntN(2)]
 		case cust.phone == "":
-			contact = "EMAIL"
+			contact = ContactEmail
 		default:
-			contact = []string{"EMAIL", "SMS", "PHONE"}[seedPick(r, []int{50, 30, 20})]
+			contact = []ContactPreference{ContactEmail, ContactSMS, ContactPhone}[seedPick(r, []int{50, 30, 20})]
 		}
 		note := ""
 		if r.IntN(100) < 30 {
@@ -849,7 +852,7 @@ func (w *seedWriter) seedBackorders(scale int) error {
 		recordedBy := staff[r.IntN(len(staff))]
 		created := seedBetween(r, start, latest)
 
-		path := []string{StatusOpen}
+		path := []BackorderStatus{StatusOpen}
 		switch status {
 		case StatusNotified:
 			path = append(path, StatusNotified)

@@ -145,7 +145,7 @@ func checkSeedCounts(t *testing.T, db *store.DB) {
 	}
 	// The status mix: roughly 45% OPEN, 20% NOTIFIED, 25% FULFILLED, 10% CANCELLED.
 	for _, c := range []struct {
-		status   string
+		status   store.BackorderStatus
 		min, max int
 	}{
 		{store.StatusOpen, 4000, 5000},
@@ -306,7 +306,11 @@ func checkSeedEmployees(t *testing.T, db *store.DB) {
 			t.Errorf("employee %s: role %s with store %v", e.ID, e.Role, e.StoreID)
 		}
 	}
-	for i, p := range []struct{ login, name, role, store string }{
+	for i, p := range []struct {
+		login, name string
+		role        store.Role
+		store       string
+	}{
 		{"avery", "Avery Johnson", store.RoleStoreAssociate, "S001"},
 		{"blake", "Blake Chen", store.RoleStoreManager, "S001"},
 		{"casey", "Casey Morgan", store.RoleStoreAssociate, "S002"},
@@ -374,7 +378,7 @@ func checkSeedBackorders(t *testing.T, db *store.DB) {
 	for _, c := range changes {
 		history[c.BackorderID] = append(history[c.BackorderID], c)
 	}
-	allowed := map[[2]string]bool{
+	allowed := map[[2]store.BackorderStatus]bool{
 		{store.StatusOpen, store.StatusNotified}:      true,
 		{store.StatusOpen, store.StatusCancelled}:     true,
 		{store.StatusNotified, store.StatusFulfilled}: true,
@@ -412,7 +416,7 @@ func checkSeedBackorders(t *testing.T, db *store.DB) {
 				if c.ChangedAtMS <= h[i-1].ChangedAtMS {
 					t.Fatalf("backorder %s: change %d not after change %d", b.ID, c.Seq, h[i-1].Seq)
 				}
-				if !allowed[[2]string{h[i-1].Status, c.Status}] {
+				if !allowed[[2]store.BackorderStatus{h[i-1].Status, c.Status}] {
 					t.Fatalf("backorder %s: %s -> %s is not a lifecycle step", b.ID, h[i-1].Status, c.Status)
 				}
 			}

@@ -17,21 +17,6 @@ var (
 	ErrConflict = errors.New("conflict")
 )
 
-// Backorder statuses. OPEN -> NOTIFIED -> FULFILLED, and OPEN or NOTIFIED -> CANCELLED.
-const (
-	StatusOpen      = "OPEN"
-	StatusNotified  = "NOTIFIED"
-	StatusFulfilled = "FULFILLED"
-	StatusCancelled = "CANCELLED"
-)
-
-// Employee roles.
-const (
-	RoleStoreAssociate = "STORE_ASSOCIATE"
-	RoleStoreManager   = "STORE_MANAGER"
-	RoleHeadOffice     = "HEAD_OFFICE"
-)
-
 // Store is a retail store.
 type Store struct {
 	ID        string  `db:"id"`
@@ -52,6 +37,11 @@ type Product struct {
 	Barcode     string `db:"barcode"`
 	PriceCents  int    `db:"price_cents"`
 }
+
+// Price is the shelf price in the store currency. Prices are stored in
+// cents so sums stay exact; the conversion lives here, next to the encoding,
+// not in the GraphQL layer.
+func (p Product) Price() float64 { return float64(p.PriceCents) / 100 }
 
 // InventoryKey names one product in one store.
 type InventoryKey struct {
@@ -94,23 +84,23 @@ type Employee struct {
 	Login   string  `db:"login"`
 	Name    string  `db:"name"`
 	Email   string  `db:"email"`
-	Role    string  `db:"role"`
+	Role    Role    `db:"role"`
 	StoreID *string `db:"store_id"`
 }
 
 // Backorder is a customer's request to be told when a product is back in stock.
 type Backorder struct {
-	ID                string  `db:"id"`
-	StoreID           string  `db:"store_id"`
-	SKU               string  `db:"sku"`
-	CustomerID        string  `db:"customer_id"`
-	Quantity          int     `db:"quantity"`
-	ContactPreference string  `db:"contact_preference"`
-	Status            string  `db:"status"`
-	Note              string  `db:"note"`
-	RecordedBy        *string `db:"recorded_by"`
-	CreatedAtMS       int64   `db:"created_at"`
-	UpdatedAtMS       int64   `db:"updated_at"`
+	ID                string            `db:"id"`
+	StoreID           string            `db:"store_id"`
+	SKU               string            `db:"sku"`
+	CustomerID        string            `db:"customer_id"`
+	Quantity          int               `db:"quantity"`
+	ContactPreference ContactPreference `db:"contact_preference"`
+	Status            BackorderStatus   `db:"status"`
+	Note              string            `db:"note"`
+	RecordedBy        *string           `db:"recorded_by"`
+	CreatedAtMS       int64             `db:"created_at"`
+	UpdatedAtMS       int64             `db:"updated_at"`
 }
 
 // CreatedAt is when the backorder was recorded.
@@ -121,12 +111,12 @@ func (b Backorder) UpdatedAt() time.Time { return FromMillis(b.UpdatedAtMS) }
 
 // StatusChange is one entry of a backorder's history; the first entry is its creation.
 type StatusChange struct {
-	BackorderID string  `db:"backorder_id"`
-	Seq         int     `db:"seq"`
-	Status      string  `db:"status"`
-	Note        string  `db:"note"`
-	ChangedBy   *string `db:"changed_by"`
-	ChangedAtMS int64   `db:"changed_at"`
+	BackorderID string          `db:"backorder_id"`
+	Seq         int             `db:"seq"`
+	Status      BackorderStatus `db:"status"`
+	Note        string          `db:"note"`
+	ChangedBy   *string         `db:"changed_by"`
+	ChangedAtMS int64           `db:"changed_at"`
 }
 
 // ChangedAt is when the status changed.
@@ -151,10 +141,10 @@ func (e Event) EndsAt() time.Time { return FromMillis(e.EndsAtMS) }
 
 // RSVP is one employee's answer to one event.
 type RSVP struct {
-	EventID       string `db:"event_id"`
-	EmployeeID    string `db:"employee_id"`
-	Response      string `db:"response"`
-	RespondedAtMS int64  `db:"responded_at"`
+	EventID       string       `db:"event_id"`
+	EmployeeID    string       `db:"employee_id"`
+	Response      RSVPResponse `db:"response"`
+	RespondedAtMS int64        `db:"responded_at"`
 }
 
 // RespondedAt is when the employee last answered.
@@ -197,7 +187,7 @@ type InventoryFilter struct {
 type BackorderFilter struct {
 	StoreID    string
 	CustomerID string
-	Status     string
+	Status     BackorderStatus // "" = any status
 }
 
 // StoreFilter narrows the store list.
@@ -207,7 +197,7 @@ type StoreFilter struct {
 
 // EventFilter narrows the events list.
 type EventFilter struct {
-	EndsAfterMS int64 // only events that end after this instant; 0 = all
+	EndsAfter time.Time // only events that end after this instant; zero = all
 }
 
 // NewCustomer is a customer created together with a backorder.
@@ -224,7 +214,7 @@ type RecordBackorderParams struct {
 	Quantity          int
 	CustomerID        string       // an existing customer, or
 	NewCustomer       *NewCustomer // a new one (exactly one of the two)
-	ContactPreference string
+	ContactPreference ContactPreference
 	Note              string
 	RecordedBy        *string // employee id, nil when unknown
 }
