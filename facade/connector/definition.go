@@ -22,6 +22,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/middletier/middletier/facade"
+	"github.com/middletier/middletier/internal/publicurl"
 )
 
 // securityName names the one security definition; Office365Groups and most
@@ -85,7 +86,7 @@ const (
 // DefaultOptions are the settings used where opts leaves a zero value.
 func DefaultOptions() Options {
 	return Options{
-		PublicURL:     "http://localhost:8080",
+		PublicURL:     publicurl.Default,
 		Title:         "Middletier",
 		Description:   "Find products and their stock across stores, record and follow up customer backorders, and open the employee home view with profile, news and events in one call.",
 		Version:       "1.0.0",

@@ -20,6 +20,8 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/middletier/middletier/internal/publicurl"
 )
 
 // Dev issuer constants.
@@ -48,8 +50,9 @@ type DevIssuer struct {
 // DevIssuerDefaultBase is the dev issuer identifier's base when no public
 // URL is configured: the address of the no-flags run, and what the issuer
 // was named before the public URL could follow the request, so tokens
-// minted then still verify.
-const DevIssuerDefaultBase = "http://localhost:8080"
+// minted then still verify. It is publicurl.Default, so the issuer and an
+// exported connector definition never name different default hosts.
+const DevIssuerDefaultBase = publicurl.Default
 
 // LoadDevIssuer reads the signing key from dataDir, creating it (mode 0600)
 // on first use, for an issuer at publicURL + DevIssuerPath (publicURL empty:
