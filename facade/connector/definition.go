@@ -22,6 +22,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/middletier/middletier/facade"
+	"github.com/middletier/middletier/internal/config"
 	"github.com/middletier/middletier/internal/publicurl"
 )
 
@@ -87,7 +88,7 @@ const (
 func DefaultOptions() Options {
 	return Options{
 		PublicURL:     publicurl.Default,
-		Title:         "Middletier",
+		Title:         config.DefaultConnectorTitle,
 		Description:   "Find products and their stock across stores, record and follow up customer backorders, and open the employee home view with profile, news and events in one call.",
 		Version:       "1.0.0",
 		ContactName:   "Middletier team",
@@ -98,9 +99,9 @@ func DefaultOptions() Options {
 		Categories:    []string{"Commerce", "Productivity"},
 		Scopes:        []string{"access_as_user"},
 		TenantID:      "common",
-		BrandColor:    "#1f6f8b",
-		Publisher:     "Middletier",
-		StackOwner:    "Middletier",
+		BrandColor:    config.DefaultConnectorBrandColor,
+		Publisher:     config.DefaultConnectorPublisher,
+		StackOwner:    config.DefaultConnectorPublisher,
 	}
 }
 

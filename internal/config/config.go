@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/middletier/middletier/internal/publicurl"
+	"github.com/middletier/middletier/internal/store"
 )
 
 // EnvPrefix starts every environment variable name.
@@ -91,7 +92,7 @@ func Defaults() Config {
 	return Config{
 		Addr: ":8080",
 		Database: Database{
-			DataDir:  "data",
+			DataDir:  store.DefaultDataDir,
 			AutoSeed: true,
 			// Two: a write's transaction holds one while the reads that
 			// build its answer need another, and four heavy requests then

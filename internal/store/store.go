@@ -41,11 +41,17 @@ type DB struct {
 	statements atomic.Int64
 }
 
+// DefaultDataDir is where the SQLite file lives when no directory is given,
+// relative to the working directory. Config's --data-dir default is this
+// value, so the flag's help and a zero Options open the same file.
+const DefaultDataDir = "data"
+
 // Options say where the database is.
 type Options struct {
 	// DatabaseURL selects PostgreSQL when it starts with postgres:// or postgresql://.
 	DatabaseURL string
-	// DataDir holds the SQLite file (middletier.db) when DatabaseURL is empty.
+	// DataDir holds the SQLite file (middletier.db) when DatabaseURL is
+	// empty; "" means DefaultDataDir.
 	DataDir string
 	// MaxOpenConns caps the pool (0 = engine default: 1 writer-friendly pool for SQLite, 20 for PostgreSQL).
 	MaxOpenConns int
@@ -74,7 +80,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		dialect = SQLite
 		dir := opts.DataDir
 		if dir == "" {
-			dir = "data"
+			dir = DefaultDataDir
 		}
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, fmt.Errorf("create data directory: %w", err)
