@@ -18,6 +18,8 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/middletier/middletier/internal/redact"
 )
 
 //go:embed migrations/*.sql
@@ -97,7 +99,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		db.SetMaxOpenConns(cmp(opts.MaxOpenConns, 8))
 		db.SetMaxIdleConns(cmp(opts.MaxOpenConns, 8))
 	default:
-		return nil, fmt.Errorf("database url %q: want postgres://... or empty for SQLite: %w", redact(u), ErrInvalidInput)
+		return nil, fmt.Errorf("database url %q: want postgres://... or empty for SQLite: %w", redact.URL(u), ErrInvalidInput)
 	}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
@@ -111,16 +113,6 @@ func cmp(v, def int) int {
 		return v
 	}
 	return def
-}
-
-// redact hides a password in a URL for error messages.
-func redact(u string) string {
-	if i := strings.Index(u, "@"); i >= 0 {
-		if j := strings.Index(u, "://"); j >= 0 && j < i {
-			return u[:j+3] + "***" + u[i:]
-		}
-	}
-	return u
 }
 
 // Dialect reports the engine in use.
