@@ -43,8 +43,6 @@ type DevIssuer struct {
 	key    *ecdsa.PrivateKey
 	kid    string
 	signer jose.Signer
-	// Now is the clock tokens are stamped with; tests move it.
-	Now func() time.Time
 }
 
 // DevIssuerDefaultBase is the dev issuer identifier's base when no public
@@ -82,7 +80,7 @@ func NewDevIssuer(key *ecdsa.PrivateKey, issuerURL string) (*DevIssuer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dev issuer signer: %w", err)
 	}
-	return &DevIssuer{issuer: issuerURL, key: key, kid: kid, signer: signer, Now: time.Now}, nil
+	return &DevIssuer{issuer: issuerURL, key: key, kid: kid, signer: signer}, nil
 }
 
 // Issuer is the issuer URL (the iss claim of its tokens).
@@ -155,7 +153,7 @@ func (d *DevIssuer) Mint(t DevToken) (string, error) {
 	if t.OID == "" || t.Audience == "" || t.TTL <= 0 {
 		return "", errors.New("dev token needs an oid, an audience and a positive ttl")
 	}
-	now := d.Now()
+	now := time.Now()
 	claims := struct {
 		jwt.Claims
 		OID               string `json:"oid"`
