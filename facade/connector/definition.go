@@ -22,6 +22,8 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/middletier/middletier/facade"
+	"github.com/middletier/middletier/internal/config"
+	"github.com/middletier/middletier/internal/publicurl"
 )
 
 // securityName names the one security definition; Office365Groups and most
@@ -85,8 +87,8 @@ const (
 // DefaultOptions are the settings used where opts leaves a zero value.
 func DefaultOptions() Options {
 	return Options{
-		PublicURL:     "http://localhost:8080",
-		Title:         "Middletier",
+		PublicURL:     publicurl.Default,
+		Title:         config.DefaultConnectorTitle,
 		Description:   "Find products and their stock across stores, record and follow up customer backorders, and open the employee home view with profile, news and events in one call.",
 		Version:       "1.0.0",
 		ContactName:   "Middletier team",
@@ -97,9 +99,9 @@ func DefaultOptions() Options {
 		Categories:    []string{"Commerce", "Productivity"},
 		Scopes:        []string{"access_as_user"},
 		TenantID:      "common",
-		BrandColor:    "#1f6f8b",
-		Publisher:     "Middletier",
-		StackOwner:    "Middletier",
+		BrandColor:    config.DefaultConnectorBrandColor,
+		Publisher:     config.DefaultConnectorPublisher,
+		StackOwner:    config.DefaultConnectorPublisher,
 	}
 }
 

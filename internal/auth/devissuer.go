@@ -20,6 +20,8 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/middletier/middletier/internal/publicurl"
 )
 
 // Dev issuer constants.
@@ -41,15 +43,14 @@ type DevIssuer struct {
 	key    *ecdsa.PrivateKey
 	kid    string
 	signer jose.Signer
-	// Now is the clock tokens are stamped with; tests move it.
-	Now func() time.Time
 }
 
 // DevIssuerDefaultBase is the dev issuer identifier's base when no public
 // URL is configured: the address of the no-flags run, and what the issuer
 // was named before the public URL could follow the request, so tokens
-// minted then still verify.
-const DevIssuerDefaultBase = "http://localhost:8080"
+// minted then still verify. It is publicurl.Default, so the issuer and an
+// exported connector definition never name different default hosts.
+const DevIssuerDefaultBase = publicurl.Default
 
 // LoadDevIssuer reads the signing key from dataDir, creating it (mode 0600)
 // on first use, for an issuer at publicURL + DevIssuerPath (publicURL empty:
@@ -79,7 +80,7 @@ func NewDevIssuer(key *ecdsa.PrivateKey, issuerURL string) (*DevIssuer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dev issuer signer: %w", err)
 	}
-	return &DevIssuer{issuer: issuerURL, key: key, kid: kid, signer: signer, Now: time.Now}, nil
+	return &DevIssuer{issuer: issuerURL, key: key, kid: kid, signer: signer}, nil
 }
 
 // Issuer is the issuer URL (the iss claim of its tokens).
@@ -152,7 +153,7 @@ func (d *DevIssuer) Mint(t DevToken) (string, error) {
 	if t.OID == "" || t.Audience == "" || t.TTL <= 0 {
 		return "", errors.New("dev token needs an oid, an audience and a positive ttl")
 	}
-	now := d.Now()
+	now := time.Now()
 	claims := struct {
 		jwt.Claims
 		OID               string `json:"oid"`

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/middletier/middletier/internal/publicurl"
+	"github.com/middletier/middletier/internal/redact"
+	"github.com/middletier/middletier/internal/store"
 )
 
 // EnvPrefix starts every environment variable name.
@@ -91,7 +93,7 @@ func Defaults() Config {
 	return Config{
 		Addr: ":8080",
 		Database: Database{
-			DataDir:  "data",
+			DataDir:  store.DefaultDataDir,
 			AutoSeed: true,
 			// Two: a write's transaction holds one while the reads that
 			// build its answer need another, and four heavy requests then
@@ -289,21 +291,15 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// LogValue prints the settings with the database password masked.
+// LogValue prints the settings with every URL's password masked (the
+// database's and each upstream's) by redact.URL.
 func (c Config) LogValue() slog.Value {
-	dbURL := c.Database.URL
-	if u, err := url.Parse(dbURL); err == nil && u.User != nil {
-		if _, has := u.User.Password(); has {
-			u.User = url.UserPassword(u.User.Username(), "xxxxx")
-			dbURL = u.String()
-		}
-	}
 	attrs := []slog.Attr{
 		slog.String("addr", c.Addr),
 		slog.String("public_url", c.PublicURL),
 		slog.Any("trusted_proxies", c.TrustedProxies),
 		slog.String("data_dir", c.Database.DataDir),
-		slog.String("database_url", dbURL),
+		slog.String("database_url", redact.URL(c.Database.URL)),
 		slog.Bool("auto_seed", c.Database.AutoSeed),
 		slog.Int64("max_body_bytes", c.HTTP.MaxBodyBytes),
 		slog.Int64("body_budget_bytes", c.HTTP.BodyBudgetBytes),
@@ -322,21 +318,10 @@ func (c Config) LogValue() slog.Value {
 		slog.String("auth_tenant_id", c.Auth.TenantID),
 	}
 	for _, s := range c.Upstream.Sources {
-		attrs = append(attrs, slog.String(s.Name+"_url", redactURL(s.Settings.URL())))
+		attrs = append(attrs, slog.String(s.Name+"_url", redact.URL(s.Settings.URL())))
 	}
 	attrs = append(attrs, slog.Duration("upstream_timeout", c.Upstream.Timeout))
 	return slog.GroupValue(attrs...)
-}
-
-// redactURL masks a password in an upstream URL; "" stays "" (demo).
-func redactURL(s string) string {
-	if u, err := url.Parse(s); err == nil && u.User != nil {
-		if _, has := u.User.Password(); has {
-			u.User = url.UserPassword(u.User.Username(), "xxxxx")
-			return u.String()
-		}
-	}
-	return s
 }
 
 func splitList(s string) []string {

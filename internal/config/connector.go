@@ -37,8 +37,19 @@ type Connector struct {
 	Environment string
 }
 
+// Connector defaults. facade/connector's DefaultOptions fills a zero
+// Options with the same values, so they are written once, here: config is
+// the lower package (the executor imports it, the publisher's tests import
+// the executor), and the --help defaults are then what a zero Options
+// publishes anyway.
+const (
+	DefaultConnectorTitle      = "Middletier"
+	DefaultConnectorBrandColor = "#1f6f8b"
+	DefaultConnectorPublisher  = "Middletier"
+)
+
 func defaultConnector() Connector {
-	return Connector{Title: "Middletier", BrandColor: "#1f6f8b", Publisher: "Middletier"}
+	return Connector{Title: DefaultConnectorTitle, BrandColor: DefaultConnectorBrandColor, Publisher: DefaultConnectorPublisher}
 }
 
 func (c *Connector) flags(fs *flag.FlagSet) {

@@ -23,6 +23,13 @@ import (
 	"strings"
 )
 
+// Default is the public URL of the no-flags run (config's Addr ":8080" on
+// this machine). It names the service wherever no request can be followed
+// and none is configured: an exported connector definition and the dev
+// issuer's identifier. Defined here, the lowest package about public
+// addresses, so that both say the same address.
+const Default = "http://localhost:8080"
+
 // Resolver works out a request's public origin. The zero value follows the
 // request and trusts no proxy.
 type Resolver struct {

@@ -18,6 +18,8 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/middletier/middletier/internal/redact"
 )
 
 //go:embed migrations/*.sql
@@ -41,11 +43,17 @@ type DB struct {
 	statements atomic.Int64
 }
 
+// DefaultDataDir is where the SQLite file lives when no directory is given,
+// relative to the working directory. Config's --data-dir default is this
+// value, so the flag's help and a zero Options open the same file.
+const DefaultDataDir = "data"
+
 // Options say where the database is.
 type Options struct {
 	// DatabaseURL selects PostgreSQL when it starts with postgres:// or postgresql://.
 	DatabaseURL string
-	// DataDir holds the SQLite file (middletier.db) when DatabaseURL is empty.
+	// DataDir holds the SQLite file (middletier.db) when DatabaseURL is
+	// empty; "" means DefaultDataDir.
 	DataDir string
 	// MaxOpenConns caps the pool (0 = engine default: 1 writer-friendly pool for SQLite, 20 for PostgreSQL).
 	MaxOpenConns int
@@ -74,7 +82,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		dialect = SQLite
 		dir := opts.DataDir
 		if dir == "" {
-			dir = "data"
+			dir = DefaultDataDir
 		}
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, fmt.Errorf("create data directory: %w", err)
@@ -91,7 +99,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		db.SetMaxOpenConns(cmp(opts.MaxOpenConns, 8))
 		db.SetMaxIdleConns(cmp(opts.MaxOpenConns, 8))
 	default:
-		return nil, fmt.Errorf("database url %q: want postgres://... or empty for SQLite: %w", redact(u), ErrInvalidInput)
+		return nil, fmt.Errorf("database url %q: want postgres://... or empty for SQLite: %w", redact.URL(u), ErrInvalidInput)
 	}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
@@ -105,16 +113,6 @@ func cmp(v, def int) int {
 		return v
 	}
 	return def
-}
-
-// redact hides a password in a URL for error messages.
-func redact(u string) string {
-	if i := strings.Index(u, "@"); i >= 0 {
-		if j := strings.Index(u, "://"); j >= 0 && j < i {
-			return u[:j+3] + "***" + u[i:]
-		}
-	}
-	return u
 }
 
 // Dialect reports the engine in use.

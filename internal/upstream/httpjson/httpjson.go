@@ -31,6 +31,7 @@ import (
 
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/middletier/middletier/internal/redact"
 	"github.com/middletier/middletier/internal/upstream"
 )
 
@@ -134,9 +135,16 @@ func New(service, baseURL string, hc *http.Client, errs Errors, opts ...Option) 
 	u, err := url.Parse(baseURL)
 	switch {
 	case err != nil:
-		c.baseErr = fmt.Errorf("%s: base URL: %w", service, err)
+		// *url.Error repeats the whole URL, and its reason may quote part
+		// of it (a bad escape): give the reason only when nothing needed
+		// masking, so a password never reaches a log line.
+		if masked := redact.URL(baseURL); masked != baseURL {
+			c.baseErr = fmt.Errorf("%s: base URL %q is not a valid URL", service, masked)
+		} else {
+			c.baseErr = fmt.Errorf("%s: base URL: %w", service, err)
+		}
 	case (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-		c.baseErr = fmt.Errorf("%s: base URL %q: want http(s)://host[/prefix]", service, baseURL)
+		c.baseErr = fmt.Errorf("%s: base URL %q: want http(s)://host[/prefix]", service, redact.URL(baseURL))
 	default:
 		u.Path = strings.TrimSuffix(u.Path, "/")
 		u.RawPath = ""
