@@ -221,13 +221,6 @@ func writeGraphQLError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, map[string]any{"errors": []map[string]any{{"message": msg}}})
 }
 
-// WaitCaches blocks until pending cache writes are applied (tests only need it:
-// ristretto applies writes asynchronously).
-func (e *Executor) WaitCaches() {
-	e.queryCache.Wait()
-	e.apqCache.Wait()
-}
-
 // writeJSON encodes v without HTML escaping: messages quote queries, whose
 // braces and angle brackets a client should read as written.
 func writeJSON(w http.ResponseWriter, v any) {
