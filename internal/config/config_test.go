@@ -39,7 +39,7 @@ func TestParse(t *testing.T) {
 		{"bad log format", []string{"--log-format", "xml"}, nil, nil, "log-format"},
 		{"upstream defaults: demos, 3s, TTLs", nil, nil, func(c Config) bool {
 			u := c.Upstream
-			return u.Demo() && u.Timeout == 3*time.Second && sourceSettings[*hr.Settings](u).LeaveTTL == 5*time.Minute && sourceSettings[*news.Settings](u).NewsTTL == time.Minute && sourceSettings[*supply.Settings](u).RestockTTL == 2*time.Minute && u.StaleFor > 0
+			return u.Demo() && u.Timeout == 3*time.Second && sourceSettings[*hr.Settings](u).TTL == 5*time.Minute && sourceSettings[*news.Settings](u).TTL == time.Minute && sourceSettings[*supply.Settings](u).TTL == 2*time.Minute && u.StaleFor > 0
 		}, ""},
 		{"upstream urls from env", nil, everyURL(map[string]string{"MIDDLETIER_HR_URL": "https://hr.example", "MIDDLETIER_NEWS_URL": "https://news.example", "MIDDLETIER_SUPPLY_URL": "http://supply:8080/api"}), func(c Config) bool {
 			return !c.Upstream.Demo() && c.Upstream.URL("supply") == "http://supply:8080/api"

@@ -119,3 +119,29 @@ func Problems(checks ...error) []error {
 	}
 	return out
 }
+
+// Endpoint is what every source's settings hold: where its API is (empty:
+// its demo on loopback) and how long its answers are cached, each a flag
+// and so a MIDDLETIER_* variable. A source's Settings embed it and add
+// Open (and any setting of their own).
+type Endpoint struct {
+	BaseURL string
+	TTL     time.Duration
+	// URLFlag and TTLFlag name the flags ("hr-url", "leave-cache-ttl");
+	// URLHelp and TTLHelp are their help texts.
+	URLFlag, URLHelp, TTLFlag, TTLHelp string
+}
+
+// Flags registers the URL and TTL flags.
+func (e *Endpoint) Flags(fs *flag.FlagSet) {
+	fs.StringVar(&e.BaseURL, e.URLFlag, e.BaseURL, e.URLHelp)
+	fs.DurationVar(&e.TTL, e.TTLFlag, e.TTL, e.TTLHelp)
+}
+
+// Validate checks the settings once, at start.
+func (e *Endpoint) Validate() []error {
+	return Problems(CheckURL(e.URLFlag, e.BaseURL), CheckTTL(e.TTLFlag, e.TTL))
+}
+
+// URL is the configured base URL; empty runs the demo.
+func (e *Endpoint) URL() string { return e.BaseURL }

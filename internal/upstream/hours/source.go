@@ -2,7 +2,6 @@ package hours
 
 import (
 	"context"
-	"flag"
 	"time"
 
 	"github.com/middletier/middletier/internal/cache"
@@ -17,38 +16,28 @@ const Name = "hours"
 // Source describes the store hours service to the code that loops over
 // every source.
 var Source = upstream.Source{
-	Name:     Name,
-	Settings: func() upstream.Settings { return &Settings{HoursTTL: 15 * time.Minute} },
-	Demo:     NewDemo,
+	Name: Name,
+	Settings: func() upstream.Settings {
+		return &Settings{upstream.Endpoint{
+			// Hours change a few times a year; a quarter hour keeps a
+			// same-day change (a closure) visible soon enough.
+			TTL:     15 * time.Minute,
+			URLFlag: "hours-url", URLHelp: "base URL of the store hours API (opening hours); empty runs the demo hours service on loopback",
+			TTLFlag: "hours-cache-ttl", TTLHelp: "how long a store's opening hours are cached (shared by everyone)",
+		}}
+	},
+	Demo: NewDemo,
 	// A few dozen small entries, one per store.
 	CacheShare: 1,
 }
 
-// Settings are the hours source's own settings.
-type Settings struct {
-	BaseURL string
-	// HoursTTL: hours change a few times a year; a quarter hour keeps a
-	// same-day change (a closure) visible soon enough.
-	HoursTTL time.Duration
-}
-
-// Flags registers --hours-url and --hours-cache-ttl.
-func (s *Settings) Flags(fs *flag.FlagSet) {
-	fs.StringVar(&s.BaseURL, "hours-url", s.BaseURL, "base URL of the store hours API (opening hours); empty runs the demo hours service on loopback")
-	fs.DurationVar(&s.HoursTTL, "hours-cache-ttl", s.HoursTTL, "how long a store's opening hours are cached (shared by everyone)")
-}
-
-// Validate checks the settings once, at start.
-func (s *Settings) Validate() []error {
-	return upstream.Problems(upstream.CheckURL("hours-url", s.BaseURL), upstream.CheckTTL("hours-cache-ttl", s.HoursTTL))
-}
-
-// URL is the configured base URL; empty runs the demo.
-func (s *Settings) URL() string { return s.BaseURL }
+// Settings are the hours source's own settings: its endpoint (flags
+// --hours-url and --hours-cache-ttl).
+type Settings struct{ upstream.Endpoint }
 
 // Open builds the hours client at baseURL with its cache in front.
 func (s *Settings) Open(baseURL string, env upstream.Env) (upstream.Opened, error) {
-	return Cache(New(baseURL, nil, httpjson.WithTimeout(env.Timeout)), s.HoursTTL, env)
+	return Cache(New(baseURL, nil, httpjson.WithTimeout(env.Timeout)), s.TTL, env)
 }
 
 // Cache puts the cross-request cache in front of c's hours. Hours are the

@@ -2,7 +2,6 @@ package hr
 
 import (
 	"context"
-	"flag"
 	"time"
 
 	"github.com/middletier/middletier/internal/cache"
@@ -16,37 +15,27 @@ const Name = "hr"
 
 // Source describes the HR system to the code that loops over every source.
 var Source = upstream.Source{
-	Name:     Name,
-	Settings: func() upstream.Settings { return &Settings{LeaveTTL: 5 * time.Minute} },
-	Demo:     NewDemo,
+	Name: Name,
+	Settings: func() upstream.Settings {
+		return &Settings{upstream.Endpoint{
+			// HR books leave overnight, so minutes are plenty fresh.
+			TTL:     5 * time.Minute,
+			URLFlag: "hr-url", URLHelp: "base URL of the HR system's API (leave balances); empty runs the demo HR service on loopback",
+			TTLFlag: "leave-cache-ttl", TTLHelp: "how long a leave balance is cached (per employee)",
+		}}
+	},
+	Demo: NewDemo,
 	// Leave entries are small, one per employee asking.
 	CacheShare: 1,
 }
 
-// Settings are the HR source's own settings.
-type Settings struct {
-	BaseURL string
-	// LeaveTTL: HR books leave overnight, so minutes are plenty fresh.
-	LeaveTTL time.Duration
-}
-
-// Flags registers --hr-url and --leave-cache-ttl.
-func (s *Settings) Flags(fs *flag.FlagSet) {
-	fs.StringVar(&s.BaseURL, "hr-url", s.BaseURL, "base URL of the HR system's API (leave balances); empty runs the demo HR service on loopback")
-	fs.DurationVar(&s.LeaveTTL, "leave-cache-ttl", s.LeaveTTL, "how long a leave balance is cached (per employee)")
-}
-
-// Validate checks the settings once, at start.
-func (s *Settings) Validate() []error {
-	return upstream.Problems(upstream.CheckURL("hr-url", s.BaseURL), upstream.CheckTTL("leave-cache-ttl", s.LeaveTTL))
-}
-
-// URL is the configured base URL; empty runs the demo.
-func (s *Settings) URL() string { return s.BaseURL }
+// Settings are the HR source's own settings: its endpoint (flags
+// --hr-url and --leave-cache-ttl).
+type Settings struct{ upstream.Endpoint }
 
 // Open builds the HR client at baseURL with its cache in front.
 func (s *Settings) Open(baseURL string, env upstream.Env) (upstream.Opened, error) {
-	return Cache(New(baseURL, nil, httpjson.WithTimeout(env.Timeout)), s.LeaveTTL, env)
+	return Cache(New(baseURL, nil, httpjson.WithTimeout(env.Timeout)), s.TTL, env)
 }
 
 // Cache puts the cross-request cache in front of c's leave balances. Leave

@@ -2,7 +2,6 @@ package news
 
 import (
 	"context"
-	"flag"
 	"strconv"
 	"time"
 
@@ -17,37 +16,27 @@ const Name = "news"
 
 // Source describes the news service to the code that loops over every source.
 var Source = upstream.Source{
-	Name:     Name,
-	Settings: func() upstream.Settings { return &Settings{NewsTTL: time.Minute} },
-	Demo:     NewDemo,
+	Name: Name,
+	Settings: func() upstream.Settings {
+		return &Settings{upstream.Endpoint{
+			// News is shared by everyone and changes a few times a day.
+			TTL:     time.Minute,
+			URLFlag: "news-url", URLHelp: "base URL of the intranet news API; empty runs the demo news service on loopback",
+			TTLFlag: "news-cache-ttl", TTLHelp: "how long a page of company news is cached (shared by everyone)",
+		}}
+	},
+	Demo: NewDemo,
 	// Pages are the largest values, but few: everyone reads the same ones.
 	CacheShare: 1,
 }
 
-// Settings are the news source's own settings.
-type Settings struct {
-	BaseURL string
-	// NewsTTL: news is shared by everyone and changes a few times a day.
-	NewsTTL time.Duration
-}
-
-// Flags registers --news-url and --news-cache-ttl.
-func (s *Settings) Flags(fs *flag.FlagSet) {
-	fs.StringVar(&s.BaseURL, "news-url", s.BaseURL, "base URL of the intranet news API; empty runs the demo news service on loopback")
-	fs.DurationVar(&s.NewsTTL, "news-cache-ttl", s.NewsTTL, "how long a page of company news is cached (shared by everyone)")
-}
-
-// Validate checks the settings once, at start.
-func (s *Settings) Validate() []error {
-	return upstream.Problems(upstream.CheckURL("news-url", s.BaseURL), upstream.CheckTTL("news-cache-ttl", s.NewsTTL))
-}
-
-// URL is the configured base URL; empty runs the demo.
-func (s *Settings) URL() string { return s.BaseURL }
+// Settings are the news source's own settings: its endpoint (flags
+// --news-url and --news-cache-ttl).
+type Settings struct{ upstream.Endpoint }
 
 // Open builds the news client at baseURL with its cache in front.
 func (s *Settings) Open(baseURL string, env upstream.Env) (upstream.Opened, error) {
-	return Cache(New(baseURL, nil, httpjson.WithTimeout(env.Timeout)), s.NewsTTL, env)
+	return Cache(New(baseURL, nil, httpjson.WithTimeout(env.Timeout)), s.TTL, env)
 }
 
 // PageKey asks for one page of company news.

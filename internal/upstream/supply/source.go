@@ -2,7 +2,6 @@ package supply
 
 import (
 	"context"
-	"flag"
 	"time"
 
 	"github.com/middletier/middletier/internal/cache"
@@ -16,38 +15,28 @@ const Name = "supply"
 
 // Source describes the supply system to the code that loops over every source.
 var Source = upstream.Source{
-	Name:     Name,
-	Settings: func() upstream.Settings { return &Settings{RestockTTL: 2 * time.Minute} },
-	Demo:     NewDemo,
+	Name: Name,
+	Settings: func() upstream.Settings {
+		return &Settings{upstream.Endpoint{
+			// Delivery dates move rarely within minutes.
+			TTL:     2 * time.Minute,
+			URLFlag: "supply-url", URLHelp: "base URL of the supply system's API (restock dates); empty runs the demo supply service on loopback",
+			TTLFlag: "restock-cache-ttl", TTLHelp: "how long a product's next restock at a store is cached",
+		}}
+	},
+	Demo: NewDemo,
 	// Restock entries are small but many: one per product on every
 	// availability and backorder screen.
 	CacheShare: 2,
 }
 
-// Settings are the supply source's own settings.
-type Settings struct {
-	BaseURL string
-	// RestockTTL: delivery dates move rarely within minutes.
-	RestockTTL time.Duration
-}
-
-// Flags registers --supply-url and --restock-cache-ttl.
-func (s *Settings) Flags(fs *flag.FlagSet) {
-	fs.StringVar(&s.BaseURL, "supply-url", s.BaseURL, "base URL of the supply system's API (restock dates); empty runs the demo supply service on loopback")
-	fs.DurationVar(&s.RestockTTL, "restock-cache-ttl", s.RestockTTL, "how long a product's next restock at a store is cached")
-}
-
-// Validate checks the settings once, at start.
-func (s *Settings) Validate() []error {
-	return upstream.Problems(upstream.CheckURL("supply-url", s.BaseURL), upstream.CheckTTL("restock-cache-ttl", s.RestockTTL))
-}
-
-// URL is the configured base URL; empty runs the demo.
-func (s *Settings) URL() string { return s.BaseURL }
+// Settings are the supply source's own settings: its endpoint (flags
+// --supply-url and --restock-cache-ttl).
+type Settings struct{ upstream.Endpoint }
 
 // Open builds the supply client at baseURL with its cache in front.
 func (s *Settings) Open(baseURL string, env upstream.Env) (upstream.Opened, error) {
-	return Cache(New(baseURL, nil, httpjson.WithTimeout(env.Timeout)), s.RestockTTL, env)
+	return Cache(New(baseURL, nil, httpjson.WithTimeout(env.Timeout)), s.TTL, env)
 }
 
 // Cache puts the cross-request cache in front of c's restocks. Delivery
