@@ -42,9 +42,9 @@ type cached struct {
 	// link is the nextLink in body, and linkAt..linkEnd the bytes of its
 	// JSON string there: a hit replaces it with the link this request's own
 	// origin and query give, so pages are shared by key, not by spelling.
-	link           string
+	link            string
 	linkAt, linkEnd int
-	cursor         string
+	cursor          string
 }
 
 // respCache is the facade's response cache.
@@ -57,8 +57,10 @@ func newRespCache(maxBytes int64, bus cache.Bus, m CacheMetrics) (*respCache, er
 	c, err := cache.NewTagged(cache.TaggedOptions[cached]{
 		MaxCost: maxBytes,
 		// Bytes held: the body, the key, the link and a little overhead.
-		Cost: func(key string, v cached) int64 { return int64(len(key) + len(v.body) + len(v.link) + len(v.cursor) + 128) },
-		Bus:  bus,
+		Cost: func(key string, v cached) int64 {
+			return int64(len(key) + len(v.body) + len(v.link) + len(v.cursor) + 128)
+		},
+		Bus: bus,
 	})
 	if err != nil {
 		return nil, err
