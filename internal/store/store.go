@@ -9,6 +9,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"hash/crc64"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"github.com/jmoiron/sqlx"
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/middletier/middletier/internal/redact"
@@ -127,7 +129,7 @@ func (s *DB) Close() error { return s.db.Close() }
 // Statements returns how many SQL statements this store has sent so far.
 func (s *DB) Statements() int64 { return s.statements.Load() }
 
-func (s *DB) gooseProvider() (*goose.Provider, error) {
+func (s *DB) gooseProvider(opts ...goose.ProviderOption) (*goose.Provider, error) {
 	sub, err := fsSub()
 	if err != nil {
 		return nil, err
@@ -136,12 +138,24 @@ func (s *DB) gooseProvider() (*goose.Provider, error) {
 	if s.dialect == Postgres {
 		d = goose.DialectPostgres
 	}
-	return goose.NewProvider(d, s.db.DB, sub)
+	return goose.NewProvider(d, s.db.DB, sub, opts...)
 }
 
-// Migrate applies every pending migration.
+// Migrate applies every pending migration. On PostgreSQL it holds a
+// session advisory lock (pg_advisory_lock through goose's session locker)
+// while it does, so replicas starting together take turns: the first
+// applies the migrations, the others find nothing pending. SQLite is one
+// file opened by one process, and its write lock already serialises.
 func (s *DB) Migrate(ctx context.Context) error {
-	p, err := s.gooseProvider()
+	var opts []goose.ProviderOption
+	if s.dialect == Postgres {
+		locker, err := s.migrationLocker(ctx)
+		if err != nil {
+			return fmt.Errorf("migration lock: %w", err)
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	p, err := s.gooseProvider(opts...)
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
@@ -149,6 +163,19 @@ func (s *DB) Migrate(ctx context.Context) error {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	return nil
+}
+
+// migrationLocker is an advisory lock per schema: replicas sharing a
+// schema share the lock, while deployments (and tests) in other schemas of
+// the same database migrate independently. A waiter probes every second
+// for up to ten minutes, longer than any migration this service ships.
+func (s *DB) migrationLocker(ctx context.Context) (lock.SessionLocker, error) {
+	var schema string
+	if err := s.db.GetContext(ctx, &schema, `SELECT coalesce(current_schema(), '')`); err != nil {
+		return nil, fmt.Errorf("current schema: %w", err)
+	}
+	id := int64(crc64.Checksum([]byte("middletier migrations "+schema), crc64.MakeTable(crc64.ECMA)))
+	return lock.NewPostgresSessionLocker(lock.WithLockID(id), lock.WithLockTimeout(1, 600))
 }
 
 // ErrNotMigrated means the database lacks migrations this binary ships.
