@@ -16,6 +16,7 @@ package cache
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime/debug"
@@ -48,6 +49,9 @@ type Cache[V any] struct {
 	onStale     func(ctx context.Context, key string, err error)
 	loadTimeout time.Duration
 
+	remote Remote
+	codec  Codec[V]
+
 	flights singleflight.Group
 	// epoch moves on every Delete. A load that started before a Delete may
 	// carry the old value; it is returned to its callers but not stored.
@@ -55,6 +59,8 @@ type Cache[V any] struct {
 	// also stops concurrent loads of other keys from being stored once.
 	epoch          atomic.Uint64
 	hits, misses   atomic.Uint64
+	remoteHits     atomic.Uint64
+	remoteErrors   atomic.Uint64
 	staleServed    atomic.Uint64
 	afterJoinHook  func(key string) // tests only: a caller has joined a flight
 	beforeLoadHook func(key string) // tests only: a load is about to run
@@ -95,6 +101,34 @@ type Options[V any] struct {
 	// expire entries without waiting (ristretto's own expiry, TTL+StaleFor
 	// on the real clock, only bounds memory).
 	Now func() time.Time
+	// Remote, if set, is the second level shared by every replica (Redis):
+	// GetMany asks it for what this process misses before loading, and
+	// stores what it loads there too, so replicas load a value once. Codec
+	// turns values into bytes for it and is required with it.
+	Remote Remote
+	Codec  Codec[V]
+}
+
+// Remote is a second-level cache shared by the replicas of the service
+// (internal/replicas.Redis). Entries expire on their own after ttl.
+type Remote interface {
+	// MGet returns the bytes under each key, nil where there are none.
+	MGet(ctx context.Context, keys []string) ([][]byte, error)
+	// SetMany stores every item for ttl.
+	SetMany(ctx context.Context, items map[string][]byte, ttl time.Duration) error
+}
+
+// Codec turns a cache's values into bytes for a Remote and back.
+type Codec[V any] struct {
+	Marshal   func(V) ([]byte, error)
+	Unmarshal func([]byte) (V, error)
+}
+
+// remoteEntry is what a Remote holds: the value and when it was loaded, so
+// a replica that takes it keeps its TTL instead of starting a new one.
+type remoteEntry struct {
+	StoredAt int64  `json:"at"` // unix milliseconds
+	Value    []byte `json:"v"`
 }
 
 // New builds a cache. It must be closed to stop ristretto's goroutines.
@@ -105,6 +139,9 @@ func New[V any](opts Options[V]) (*Cache[V], error) {
 	if opts.TTL < 0 || opts.StaleFor < 0 || opts.LoadTimeout < 0 {
 		return nil, fmt.Errorf("cache: TTL, StaleFor and LoadTimeout must not be negative")
 	}
+	if opts.Remote != nil && (opts.Codec.Marshal == nil || opts.Codec.Unmarshal == nil || opts.TTL == 0) {
+		return nil, fmt.Errorf("cache: a Remote needs a Codec and a TTL")
+	}
 	c := &Cache[V]{
 		ttl:         opts.TTL,
 		grace:       opts.StaleFor,
@@ -113,6 +150,8 @@ func New[V any](opts Options[V]) (*Cache[V], error) {
 		staleIf:     opts.StaleIf,
 		onStale:     opts.OnStale,
 		loadTimeout: opts.LoadTimeout,
+		remote:      opts.Remote,
+		codec:       opts.Codec,
 	}
 	if c.ttl == 0 {
 		c.grace = 0
@@ -203,13 +242,20 @@ func (c *Cache[V]) AddFor(_ context.Context, key string, value V, ttl time.Durat
 	c.rc.SetWithTTL(key, entry[V]{value: value, storedAt: c.now(), ttl: ttl}, c.cost(key, value), ttl+c.grace)
 }
 
-func (c *Cache[V]) set(key string, value V) {
+func (c *Cache[V]) set(key string, value V) { c.setAt(key, value, c.now()) }
+
+// setAt stores value as loaded at storedAt (a value taken from the Remote
+// keeps the age it has there).
+func (c *Cache[V]) setAt(key string, value V, storedAt time.Time) {
 	// ristretto drops the entry once it can no longer be served even stale.
 	var hold time.Duration
 	if c.ttl > 0 {
-		hold = c.ttl + c.grace
+		hold = c.ttl + c.grace - c.now().Sub(storedAt)
+		if hold <= 0 {
+			return
+		}
 	}
-	c.rc.SetWithTTL(key, entry[V]{value: value, storedAt: c.now()}, c.cost(key, value), hold)
+	c.rc.SetWithTTL(key, entry[V]{value: value, storedAt: storedAt}, c.cost(key, value), hold)
 }
 
 // Delete removes key, for invalidation after a write. A load of key already
@@ -313,6 +359,12 @@ func (c *Cache[V]) Wait() { c.rc.Wait() }
 // stale value counts as a miss.
 func (c *Cache[V]) Stats() (hits, misses uint64) { return c.hits.Load(), c.misses.Load() }
 
+// RemoteStats reports the misses the Remote answered and the Remote calls
+// that failed (each then counted as a miss there) since start.
+func (c *Cache[V]) RemoteStats() (hits, errors uint64) {
+	return c.remoteHits.Load(), c.remoteErrors.Load()
+}
+
 // StaleServed reports how many loads failed and were answered with a stale
 // value since start.
 func (c *Cache[V]) StaleServed() uint64 { return c.staleServed.Load() }
@@ -351,6 +403,10 @@ func (c *Cache[V]) GetMany(ctx context.Context, keys []string, load func(ctx con
 		return out, nil
 	}
 	epoch := c.epoch.Load()
+	missing = c.fromRemote(ctx, missing, out)
+	if len(missing) == 0 {
+		return out, nil
+	}
 	loadCtx, cancel := context.WithTimeout(ctx, c.loadTimeout)
 	defer cancel()
 	loaded, err := load(loadCtx, missing)
@@ -363,6 +419,9 @@ func (c *Cache[V]) GetMany(ctx context.Context, keys []string, load func(ctx con
 					c.set(k, v)
 				}
 			}
+		}
+		if store {
+			c.toRemote(ctx, missing, loaded)
 		}
 		return out, nil
 	}
@@ -385,4 +444,71 @@ func (c *Cache[V]) GetMany(ctx context.Context, keys []string, load func(ctx con
 		return out, nil
 	}
 	return out, err
+}
+
+// fromRemote asks the Remote for missing, puts fresh answers into out and
+// this process's cache, and returns the keys still missing. A stale answer
+// is kept here (not in out) so that a failing load can still serve it. A
+// Remote that fails or holds bytes this binary cannot read is a miss.
+func (c *Cache[V]) fromRemote(ctx context.Context, missing []string, out map[string]V) []string {
+	if c.remote == nil {
+		return missing
+	}
+	got, err := c.remote.MGet(ctx, missing)
+	if err != nil || len(got) != len(missing) {
+		c.remoteErrors.Add(1)
+		return missing
+	}
+	var still []string
+	now := c.now()
+	for i, k := range missing {
+		var e remoteEntry
+		if got[i] == nil || json.Unmarshal(got[i], &e) != nil {
+			still = append(still, k)
+			continue
+		}
+		v, err := c.codec.Unmarshal(e.Value)
+		if err != nil {
+			still = append(still, k)
+			continue
+		}
+		storedAt := time.UnixMilli(e.StoredAt)
+		c.setAt(k, v, storedAt)
+		if now.Sub(storedAt) < c.ttl {
+			c.remoteHits.Add(1)
+			out[k] = v
+			continue
+		}
+		still = append(still, k)
+	}
+	return still
+}
+
+// toRemote shares what a load brought with the other replicas, for as long
+// as it may be served (TTL and the stale grace). A failure costs them a load.
+func (c *Cache[V]) toRemote(ctx context.Context, keys []string, loaded map[string]V) {
+	if c.remote == nil {
+		return
+	}
+	at := c.now().UnixMilli()
+	items := make(map[string][]byte, len(keys))
+	for _, k := range keys {
+		v, ok := loaded[k]
+		if !ok {
+			continue
+		}
+		b, err := c.codec.Marshal(v)
+		if err != nil {
+			continue
+		}
+		if b, err = json.Marshal(remoteEntry{StoredAt: at, Value: b}); err == nil {
+			items[k] = b
+		}
+	}
+	if len(items) == 0 {
+		return
+	}
+	if err := c.remote.SetMany(ctx, items, c.ttl+c.grace); err != nil {
+		c.remoteErrors.Add(1)
+	}
 }

@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -43,6 +44,19 @@ type Bus interface {
 	// until unsubscribe is called. fn must not block for long.
 	Subscribe(fn func(tags []string)) (unsubscribe func())
 }
+
+// Syncer is a Bus that can wait for every invalidation published anywhere
+// before the call to have reached this process. A Tagged cache over one
+// syncs before each hit, so that a read on one replica that follows a write
+// committed through another never sees the old answer, however late the
+// bus would otherwise have been.
+type Syncer interface {
+	Sync(ctx context.Context) error
+}
+
+// InvalidateAll is the tag a bus delivers when it may have missed
+// invalidations (its connection dropped): every entry becomes a miss.
+const InvalidateAll = "*"
 
 // LocalBus delivers published tags to every subscriber in this process.
 type LocalBus struct {
@@ -208,8 +222,15 @@ func (t *Tagged[V]) current(s Stamp) bool {
 
 // Get returns the value under key and when it was stored, if it is fresh
 // and none of its tags was invalidated since its load began.
-func (t *Tagged[V]) Get(_ context.Context, key string) (v V, storedAt time.Time, ok bool) {
+func (t *Tagged[V]) Get(ctx context.Context, key string) (v V, storedAt time.Time, ok bool) {
 	e, _, fresh := t.c.lookup(key)
+	if fresh {
+		if s, ok := t.bus.(Syncer); ok && s.Sync(ctx) != nil {
+			// The bus cannot say whether another replica invalidated
+			// this entry: answer it fresh rather than maybe stale.
+			fresh = false
+		}
+	}
 	if !fresh || !t.current(e.value.stamp) {
 		t.misses.Add(1)
 		return v, time.Time{}, false
@@ -248,7 +269,7 @@ func (t *Tagged[V]) Invalidate(ctx context.Context, tags ...string) error {
 func (t *Tagged[V]) bump(tags []string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if len(t.gens)+2*len(tags) > maxGens {
+	if len(t.gens)+2*len(tags) > maxGens || slices.Contains(tags, InvalidateAll) {
 		clear(t.gens)
 		t.epoch++
 	}

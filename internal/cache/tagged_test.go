@@ -162,3 +162,49 @@ func TestTaggedBoundedCounters(t *testing.T) {
 		t.Error("entry survived the counters being cleared")
 	}
 }
+
+// syncBus is a LocalBus that is a Syncer, failing while broken is set.
+type syncBus struct {
+	*LocalBus
+	syncs  int
+	broken bool
+}
+
+func (b *syncBus) Sync(context.Context) error {
+	b.syncs++
+	if b.broken {
+		return fmt.Errorf("bus down")
+	}
+	return nil
+}
+
+// A hit on a cache over a Syncer waits for the bus first; when the bus
+// cannot say what other replicas invalidated, the entry is not served.
+func TestTaggedSyncsBeforeAHit(t *testing.T) {
+	ctx := context.Background()
+	bus := &syncBus{LocalBus: NewLocalBus()}
+	c := newTagged(t, newClock(), bus)
+	storeTagged(t, c, "k", "v", "customers")
+	before := bus.syncs
+	if _, _, ok := c.Get(ctx, "k"); !ok {
+		t.Fatal("stored entry missed")
+	}
+	if bus.syncs != before+1 {
+		t.Fatalf("a hit synced the bus %d times, want 1", bus.syncs-before)
+	}
+	bus.broken = true
+	if _, _, ok := c.Get(ctx, "k"); ok {
+		t.Fatal("entry served while the bus could not sync")
+	}
+	bus.broken = false
+	if _, _, ok := c.Get(ctx, "k"); !ok {
+		t.Fatal("entry missed once the bus synced again")
+	}
+	// A bus that lost messages drops everything.
+	if err := bus.Publish(ctx, []string{InvalidateAll}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok := c.Get(ctx, "k"); ok {
+		t.Fatal("entry served after InvalidateAll")
+	}
+}

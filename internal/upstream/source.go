@@ -1,6 +1,7 @@
 package upstream
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -50,6 +51,18 @@ type Env struct {
 	// CacheBytes is this source's share of the upstream cache memory.
 	CacheBytes int64
 	Log        *slog.Logger
+	// Shared, when set, is the second-level cache every replica shares
+	// (Redis): a value one replica loaded is not loaded again by another
+	// while it is fresh. nil keeps each replica's cache its own.
+	Shared SharedCache
+}
+
+// SharedCache is a second-level cache shared by replicas
+// (internal/replicas.Redis); it is cache.Remote, declared here because the
+// cache package builds on this one.
+type SharedCache interface {
+	MGet(ctx context.Context, keys []string) ([][]byte, error)
+	SetMany(ctx context.Context, items map[string][]byte, ttl time.Duration) error
 }
 
 // Opened is a source's cached reads, shared by every request.

@@ -7,6 +7,7 @@ package cached
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"time"
@@ -40,6 +41,25 @@ type maybe[V any] struct {
 	ok    bool
 }
 
+// wire is maybe as JSON, for the cache shared between replicas. Source
+// values are plain data decoded from their service's JSON, so they make
+// the round trip.
+type wire[V any] struct {
+	Value V    `json:"v"`
+	OK    bool `json:"ok"`
+}
+
+func jsonCodec[V any]() cache.Codec[maybe[V]] {
+	return cache.Codec[maybe[V]]{
+		Marshal: func(m maybe[V]) ([]byte, error) { return json.Marshal(wire[V]{Value: m.value, OK: m.ok}) },
+		Unmarshal: func(b []byte) (maybe[V], error) {
+			var w wire[V]
+			err := json.Unmarshal(b, &w)
+			return maybe[V]{value: w.Value, ok: w.OK}, err
+		},
+	}
+}
+
 // Batch is one source read with the cache in front. It is safe for
 // concurrent use and shared by every request.
 type Batch[K comparable, V any] struct {
@@ -59,12 +79,16 @@ func NewBatch[K comparable, V any](p Policy[K, V], fetch func(context.Context, [
 	if p.Cost != nil {
 		cost = func(key string, m maybe[V]) int64 { return p.Cost(key, m.value) }
 	}
-	c, err := cache.New(cache.Options[maybe[V]]{
+	opts := cache.Options[maybe[V]]{
 		MaxCost: max(env.CacheBytes, 1<<16), TTL: p.TTL, StaleFor: env.StaleFor, Cost: cost,
 		OnStale: func(ctx context.Context, key string, err error) {
 			log.WarnContext(ctx, "upstream unavailable: serving a stale value", "key", key, "err", err)
 		},
-	})
+	}
+	if env.Shared != nil {
+		opts.Remote, opts.Codec = env.Shared, jsonCodec[V]()
+	}
+	c, err := cache.New(opts)
 	if err != nil {
 		return nil, fmt.Errorf("%s cache: %w", p.Name, err)
 	}
@@ -76,6 +100,9 @@ func (b *Batch[K, V]) Close() { b.c.Close() }
 
 // Wait blocks until every pending cache write has been applied or dropped (tests).
 func (b *Batch[K, V]) Wait() { b.c.Wait() }
+
+// RemoteStats are the misses the shared cache answered and its failures.
+func (b *Batch[K, V]) RemoteStats() (hits, errors uint64) { return b.c.RemoteStats() }
 
 // Stats are the cache's fresh hits and misses since start, so tests can tell
 // a hit from a write ristretto refused without assuming either.
