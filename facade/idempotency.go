@@ -155,7 +155,9 @@ func (f *Facade) write(r *http.Request, op *Operation, b bound) (a answer, repla
 	}
 	f.step(r, StepBegun)
 
-	s := f.run(unit.Context(ctx), r, op, b.vars)
+	// The facade invalidates after the unit commits (invalidate), not
+	// the GraphQL interceptor before it.
+	s := f.run(withFacadeWrite(unit.Context(ctx)), r, op, b.vars)
 	if s.status >= 300 {
 		return s, false // nothing is committed
 	}

@@ -2,6 +2,7 @@ package facade_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -87,6 +88,7 @@ func newCacheEnv(t *testing.T, db *store.DB, up *cachedtest.Upstreams, bus cache
 		t.Fatal(err)
 	}
 	t.Cleanup(fac.Close)
+	exec.Use(fac.Invalidation())
 	h := server.NewHandler(cfg, server.Deps{
 		Log: log, GraphQL: exec.Handler(), Loaders: loaders.Middleware(db, up.Sources, cfg.GraphQL.BatchWait), Ready: db,
 		Authenticate: authn.Middleware(server.WriteError),
@@ -357,6 +359,53 @@ func TestResponseCache(t *testing.T) {
 				}
 				if got := e.counts.get(e.counts.inval, "backorders"); got < 2 {
 					t.Errorf("backorders invalidations counted: %d, want at least 2", got)
+				}
+			})
+
+			t.Run("a mutation through /graphql invalidates as the facade's write does", func(t *testing.T) {
+				list := "/api/v1/stores/S001/backorders?status=OPEN&pageSize=1"
+				e.cached(t, "ListStoreBackorders", list, avery)
+				e.cached(t, "FindCustomers", "/api/v1/customers?search=GraphQL+Writer", avery)
+				inval := e.counts.get(e.counts.inval, "backorders")
+				mutation := `{"query":"mutation($in: RecordBackorderInput!) { recordBackorder(input: $in) { backorder { id } } }","variables":{"in":{"storeId":"S001","sku":"SKU-00044","contactPreference":"EMAIL","newCustomer":{"name":"GraphQL Writer","email":"gql@example.com"}}}}`
+				w := e.call(t, http.MethodPost, "/graphql", avery, mutation)
+				var rec struct {
+					Data struct {
+						RecordBackorder struct{ Backorder struct{ ID string } }
+					}
+				}
+				if err := json.Unmarshal(w.Body.Bytes(), &rec); err != nil || w.Code != http.StatusOK || rec.Data.RecordBackorder.Backorder.ID == "" {
+					t.Fatalf("recordBackorder through /graphql: %d %s", w.Code, w.Body)
+				}
+				id := rec.Data.RecordBackorder.Backorder.ID
+				if got := decodeBody[page](t, e.fresh(t, "ListStoreBackorders", list, avery)); len(got.Value) != 1 || got.Value[0]["id"] != id {
+					t.Errorf("S001's open backorders after the mutation start with %v, want %s", got.Value, id)
+				}
+				if got := decodeBody[page](t, e.fresh(t, "FindCustomers", "/api/v1/customers?search=GraphQL+Writer", avery)); len(got.Value) != 1 {
+					t.Errorf("the customer the mutation created is not found at once: %v", got.Value)
+				}
+				// updateBackorderStatus names no store: every store's lists go.
+				e.cached(t, "ListStoreBackorders", list, avery)
+				w = e.call(t, http.MethodPost, "/graphql", blake, `{"query":"mutation { updateBackorderStatus(input: {backorderId: \"`+id+`\", status: CANCELLED}) { backorder { status } } }"}`)
+				if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"CANCELLED"`) {
+					t.Fatalf("updateBackorderStatus through /graphql: %d %s", w.Code, w.Body)
+				}
+				if got := decodeBody[page](t, e.fresh(t, "ListStoreBackorders", list, avery)); len(got.Value) == 1 && got.Value[0]["id"] == id {
+					t.Errorf("cancelled backorder %s is still listed as open", id)
+				}
+				if got := e.counts.get(e.counts.inval, "backorders"); got != inval+2 {
+					t.Errorf("backorders invalidations counted: %d, want %d", got, inval+2)
+				}
+				// A mutation that fails invalidates nothing.
+				e.cached(t, "ListStoreBackorders", list, avery)
+				w = e.call(t, http.MethodPost, "/graphql", casey, strings.Replace(mutation, "GraphQL Writer", "Refused Writer", 1))
+				if !strings.Contains(w.Body.String(), `"FORBIDDEN"`) {
+					t.Fatalf("casey recording at S001 through /graphql: %d %s", w.Code, w.Body)
+				}
+				hits := e.counts.get(e.counts.hits, "ListStoreBackorders")
+				e.call(t, http.MethodGet, list, avery, "")
+				if got := e.counts.get(e.counts.hits, "ListStoreBackorders"); got != hits+1 {
+					t.Error("a refused mutation dropped the cached list")
 				}
 			})
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/middletier/middletier/facade"
 	"github.com/middletier/middletier/graph"
+	"github.com/middletier/middletier/internal/cache"
 	"github.com/middletier/middletier/internal/config"
 	"github.com/middletier/middletier/internal/publicurl"
 	"github.com/middletier/middletier/internal/server"
@@ -83,13 +84,19 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}
 
-	up, closeUp, err := openUpstreams(ctx, cfg.Upstream, log)
+	sh, err := openShared(ctx, cfg, db, log)
+	if err != nil {
+		return err
+	}
+	defer sh.close()
+
+	up, closeUp, err := openUpstreams(ctx, cfg.Upstream, sh.remote, log)
 	if err != nil {
 		return err
 	}
 	defer closeUp()
 
-	h, closeFn, err := buildHandler(cfg, db, up, log)
+	h, closeFn, err := buildHandler(cfg, db, up, sh.bus, log)
 	if err != nil {
 		return err
 	}
@@ -130,8 +137,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	return nil
 }
 
-// buildHandler assembles the HTTP surface over db; closeFn releases its caches.
-func buildHandler(cfg config.Config, db *store.DB, up loaders.Upstream, log *slog.Logger) (http.Handler, func(), error) {
+// buildHandler assembles the HTTP surface over db; closeFn releases its
+// caches. bus carries cache invalidations to the other replicas (nil: this
+// process only).
+func buildHandler(cfg config.Config, db *store.DB, up loaders.Upstream, bus cache.Bus, log *slog.Logger) (http.Handler, func(), error) {
 	// One executor: /graphql serves it and the facade runs its stored
 	// documents through it, so both share limits, caches and errors.
 	exec, err := graph.NewExecutor(cfg.GraphQL, resolvers.NewSchema(db), log)
@@ -168,14 +177,16 @@ func buildHandler(cfg config.Config, db *store.DB, up loaders.Upstream, log *slo
 	// broken operation file stops the service with its file, line and reason.
 	fac, err := facade.New(exec, db, facade.Options{
 		Origin: pub.Origin, Log: log, WriteTimeout: cfg.HTTP.RequestTimeout,
-		// Invalidations stay in this process until a shared bus (Redis,
-		// LISTEN/NOTIFY) is passed as InvalidationBus.
 		ResponseCacheBytes: cfg.Facade.ResponseCacheBytes, CacheMetrics: metrics,
+		InvalidationBus: bus,
 	})
 	if err != nil {
 		exec.Close()
 		return nil, nil, err
 	}
+	// Mutations sent to /graphql drop the cached answers they change, as
+	// the facade's own writes do.
+	exec.Use(fac.Invalidation())
 	closeAll := func() { fac.Close(); exec.Close() }
 	deps.Facade = fac
 	if deps.Definition, err = definitionHandler(cfg, pub, fac.Operations(), fac.Schema()); err != nil {

@@ -13,8 +13,9 @@ import (
 // openUpstreams opens every configured source with its cache in front. A
 // source without a URL is served by its demo on loopback, started here;
 // closeFn stops the demos and releases the caches. It loops over the list
-// and names no source.
-func openUpstreams(ctx context.Context, cfg config.Upstream, log *slog.Logger) (upstream.Set, func(), error) {
+// and names no source. remote, when set, is the cache shared with the
+// other replicas (Redis), behind each source's own.
+func openUpstreams(ctx context.Context, cfg config.Upstream, remote upstream.SharedCache, log *slog.Logger) (upstream.Set, func(), error) {
 	var demos []upstream.Source
 	for _, s := range cfg.Sources {
 		if s.Settings.URL() == "" {
@@ -44,7 +45,7 @@ func openUpstreams(ctx context.Context, cfg config.Upstream, log *slog.Logger) (
 			log.Info("upstream: demo service on loopback (set --"+s.Name+"-url for the real one)", "service", s.Name, "url", url)
 		}
 		o, err := s.Settings.Open(url, upstream.Env{
-			Timeout: cfg.Timeout, StaleFor: cfg.StaleFor, Log: log,
+			Timeout: cfg.Timeout, StaleFor: cfg.StaleFor, Log: log, Shared: remote,
 			CacheBytes: cfg.CacheBytes * max(s.CacheShare, 1) / shares,
 		})
 		if err != nil {
