@@ -68,6 +68,9 @@ func NewHandler(cfg config.Config, d Deps) http.Handler {
 	// send: whether forwarded headers are believed depends on the real peer.
 	r.Use(publicurl.KeepPeer)
 	r.Use(middleware.RealIP)
+	// The trace starts here, before the access log and the recoverer, so
+	// that their lines carry its trace id and a panic ends inside its span.
+	r.Use(telemetry.TraceHTTP)
 	r.Use(accessLog(d.Log))
 	r.Use(Recoverer(d.Log))
 	if d.Metrics != nil {
