@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/vikstrous/dataloadgen"
 
 	"github.com/middletier/middletier/internal/store"
 	"github.com/middletier/middletier/internal/upstream"
@@ -78,28 +77,28 @@ type RSVPKey struct {
 
 // Loaders holds one request's loaders.
 type Loaders struct {
-	Store          *dataloadgen.Loader[string, store.Store]
-	Product        *dataloadgen.Loader[string, store.Product]
-	Customer       *dataloadgen.Loader[string, store.Customer]
-	Employee       *dataloadgen.Loader[string, store.Employee]
-	Backorder      *dataloadgen.Loader[string, store.Backorder]
-	Event          *dataloadgen.Loader[string, store.Event]
-	Inventory      *dataloadgen.Loader[store.InventoryKey, store.Inventory]
-	StockBySKU     *dataloadgen.Loader[string, []store.Inventory]
-	History        *dataloadgen.Loader[string, []store.StatusChange]
-	AttendeeCount  *dataloadgen.Loader[string, int]
-	InventoryPage  *dataloadgen.Loader[InventoryPageKey, store.Paged[store.Inventory]]
-	BackorderPages *dataloadgen.Loader[BackorderPageKey, store.Paged[store.Backorder]]
-	RSVP           *dataloadgen.Loader[RSVPKey, store.RSVP]
+	Store          *Keyed[string, store.Store]
+	Product        *Keyed[string, store.Product]
+	Customer       *Keyed[string, store.Customer]
+	Employee       *Keyed[string, store.Employee]
+	Backorder      *Keyed[string, store.Backorder]
+	Event          *Keyed[string, store.Event]
+	Inventory      *Keyed[store.InventoryKey, store.Inventory]
+	StockBySKU     *Keyed[string, []store.Inventory]
+	History        *Keyed[string, []store.StatusChange]
+	AttendeeCount  *Keyed[string, int]
+	InventoryPage  *Keyed[InventoryPageKey, store.Paged[store.Inventory]]
+	BackorderPages *Keyed[BackorderPageKey, store.Paged[store.Backorder]]
+	RSVP           *Keyed[RSVPKey, store.RSVP]
 	// LeaveBalance is keyed by employee id; an employee HR does not know
-	// loads as dataloadgen.ErrNotFound.
-	LeaveBalance *dataloadgen.Loader[string, hr.LeaveBalance]
-	// Restock loads as dataloadgen.ErrNotFound when none is scheduled.
-	Restock  *dataloadgen.Loader[supply.RestockKey, supply.Restock]
-	NewsPage *dataloadgen.Loader[NewsPageKey, news.Page]
-	// OpeningHours loads as dataloadgen.ErrNotFound for a store the hours
+	// loads as ErrNotFound.
+	LeaveBalance *Keyed[string, hr.LeaveBalance]
+	// Restock loads as ErrNotFound when none is scheduled.
+	Restock  *Keyed[supply.RestockKey, supply.Restock]
+	NewsPage *Keyed[NewsPageKey, news.Page]
+	// OpeningHours loads as ErrNotFound for a store the hours
 	// service does not know.
-	OpeningHours *dataloadgen.Loader[string, hours.Hours]
+	OpeningHours *Keyed[string, hours.Hours]
 }
 
 // New builds a fresh set of loaders over src and up for one request; wait is
@@ -109,19 +108,18 @@ func New(src Source, up Upstream, wait time.Duration) *Loaders {
 	if wait <= 0 {
 		wait = DefaultWait
 	}
-	opt := dataloadgen.WithWait(wait)
 	return &Loaders{
-		Store:         dataloadgen.NewMappedLoader(src.StoresByID, opt),
-		Product:       dataloadgen.NewMappedLoader(src.ProductsBySKU, opt),
-		Customer:      dataloadgen.NewMappedLoader(src.CustomersByID, opt),
-		Employee:      dataloadgen.NewMappedLoader(src.EmployeesByID, opt),
-		Backorder:     dataloadgen.NewMappedLoader(src.BackordersByID, opt),
-		Event:         dataloadgen.NewMappedLoader(src.EventsByID, opt),
-		Inventory:     dataloadgen.NewMappedLoader(src.InventoryByKeys, opt),
-		StockBySKU:    dataloadgen.NewMappedLoader(withEmpty(src.StockBySKU), opt),
-		History:       dataloadgen.NewMappedLoader(withEmpty(src.BackorderHistory), opt),
-		AttendeeCount: dataloadgen.NewMappedLoader(withEmpty(src.AttendeeCounts), opt),
-		InventoryPage: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []InventoryPageKey) (map[InventoryPageKey]store.Paged[store.Inventory], error) {
+		Store:         newKeyed(src.StoresByID, wait),
+		Product:       newKeyed(src.ProductsBySKU, wait),
+		Customer:      newKeyed(src.CustomersByID, wait),
+		Employee:      newKeyed(src.EmployeesByID, wait),
+		Backorder:     newKeyed(src.BackordersByID, wait),
+		Event:         newKeyed(src.EventsByID, wait),
+		Inventory:     newKeyed(src.InventoryByKeys, wait),
+		StockBySKU:    newKeyed(withEmpty(src.StockBySKU), wait),
+		History:       newKeyed(withEmpty(src.BackorderHistory), wait),
+		AttendeeCount: newKeyed(withEmpty(src.AttendeeCounts), wait),
+		InventoryPage: newKeyed(func(ctx context.Context, keys []InventoryPageKey) (map[InventoryPageKey]store.Paged[store.Inventory], error) {
 			return grouped(ctx, keys,
 				func(k InventoryPageKey) (string, InventoryPageKey) {
 					return k.StoreID, InventoryPageKey{LowStockOnly: k.LowStockOnly, First: k.First, After: k.After}
@@ -129,8 +127,8 @@ func New(src Source, up Upstream, wait time.Duration) *Loaders {
 				func(ctx context.Context, ids []string, g InventoryPageKey) (map[string]store.Paged[store.Inventory], error) {
 					return src.InventoryPages(ctx, ids, store.InventoryFilter{LowStockOnly: g.LowStockOnly}, store.Page{First: g.First, After: g.After})
 				})
-		}, opt),
-		BackorderPages: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []BackorderPageKey) (map[BackorderPageKey]store.Paged[store.Backorder], error) {
+		}, wait),
+		BackorderPages: newKeyed(func(ctx context.Context, keys []BackorderPageKey) (map[BackorderPageKey]store.Paged[store.Backorder], error) {
 			return grouped(ctx, keys,
 				func(k BackorderPageKey) (string, BackorderPageKey) {
 					return k.OwnerID, BackorderPageKey{ByCustomer: k.ByCustomer, Status: k.Status, StoreID: k.StoreID, First: k.First, After: k.After}
@@ -138,8 +136,8 @@ func New(src Source, up Upstream, wait time.Duration) *Loaders {
 				func(ctx context.Context, ids []string, g BackorderPageKey) (map[string]store.Paged[store.Backorder], error) {
 					return src.BackorderPages(ctx, ids, g.ByCustomer, store.BackorderFilter{Status: g.Status, StoreID: g.StoreID}, store.Page{First: g.First, After: g.After})
 				})
-		}, opt),
-		RSVP: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []RSVPKey) (map[RSVPKey]store.RSVP, error) {
+		}, wait),
+		RSVP: newKeyed(func(ctx context.Context, keys []RSVPKey) (map[RSVPKey]store.RSVP, error) {
 			events := make(map[string][]string)
 			for _, k := range keys {
 				events[k.EmployeeID] = append(events[k.EmployeeID], k.EventID)
@@ -156,16 +154,16 @@ func New(src Source, up Upstream, wait time.Duration) *Loaders {
 				}
 			}
 			return out, nil
-		}, opt),
-		LeaveBalance: dataloadgen.NewMappedLoader(hr.LeaveBalances(up), opt),
-		Restock:      dataloadgen.NewMappedLoader(supply.NextRestocks(up), opt),
-		NewsPage:     dataloadgen.NewMappedLoader(news.Pages(up), opt),
-		OpeningHours: dataloadgen.NewMappedLoader(hours.OpeningHours(up), opt),
+		}, wait),
+		LeaveBalance: newKeyed(hr.LeaveBalances(up), wait),
+		Restock:      newKeyed(supply.NextRestocks(up), wait),
+		NewsPage:     newKeyed(news.Pages(up), wait),
+		OpeningHours: newKeyed(hours.OpeningHours(up), wait),
 	}
 }
 
 // withEmpty makes a key with no rows load as the zero value (an empty list,
-// a zero count) instead of dataloadgen's ErrNotFound.
+// a zero count) instead of ErrNotFound.
 func withEmpty[K comparable, V any](fetch func(context.Context, []K) (map[K]V, error)) func(context.Context, []K) (map[K]V, error) {
 	return func(ctx context.Context, keys []K) (map[K]V, error) {
 		m, err := fetch(ctx, keys)

@@ -80,6 +80,20 @@ func storeExists(ctx context.Context, id string) (store.Store, error) {
 	return s, err
 }
 
+// pageOfKnownStore turns a list of storeID's rows (n of them, or listErr)
+// into NOT_FOUND when the store does not exist. Only an empty page (or a
+// refused one: the unknown store is the first thing to tell) needs the
+// lookup; a row names its store, so a page with rows costs none.
+func pageOfKnownStore(ctx context.Context, storeID string, n int, listErr error) error {
+	if listErr == nil && n > 0 {
+		return nil
+	}
+	if _, err := storeExists(ctx, storeID); err != nil {
+		return err
+	}
+	return listErr
+}
+
 // actorID is the signed-in employee's id, or nil before identity is known.
 func actorID(ctx context.Context) *string {
 	if p, ok := auth.PrincipalFrom(ctx); ok && p.EmployeeID != "" {
@@ -135,8 +149,8 @@ func availability(ctx context.Context, storeID, sku string, nearbyLimit int) (*m
 			ids = append(ids, s.StoreID)
 		}
 	}
-	stores, err := l.Store.LoadAll(ctx, ids)
-	if err != nil {
+	stores, errs := l.Store.LoadAll(ctx, ids)
+	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	byID := make(map[string]store.Store, len(stores))
