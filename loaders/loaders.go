@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"time"
 
-
 	"github.com/middletier/middletier/internal/store"
 	"github.com/middletier/middletier/internal/upstream"
 	"github.com/middletier/middletier/internal/upstream/hours"
