@@ -335,8 +335,8 @@ type RsvpResolver interface {
 type StoreResolver interface {
 	OpeningHours(ctx context.Context, objs []*store.Store) ([]*hours.Hours, error)
 
-	Inventory(ctx context.Context, obj *store.Store, lowStockOnly *bool, first *int, after *string) (*model.InventoryConnection, error)
-	Backorders(ctx context.Context, obj *store.Store, status *store.BackorderStatus, first *int, after *string) (*model.BackorderConnection, error)
+	Inventory(ctx context.Context, objs []*store.Store, lowStockOnly *bool, first *int, after *string) ([]*model.InventoryConnection, error)
+	Backorders(ctx context.Context, objs []*store.Store, status *store.BackorderStatus, first *int, after *string) ([]*model.BackorderConnection, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -7243,8 +7243,7 @@ func (ec *executionContext) _Store_inventory(ctx context.Context, field graphql.
 			return ec.fieldContext_Store_inventory(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Store().Inventory(ctx, obj, fc.Args["lowStockOnly"].(*bool), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.resolveBatch_Store_inventory(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.InventoryConnection) graphql.Marshaler {
@@ -7277,6 +7276,30 @@ func (ec *executionContext) fieldContext_Store_inventory(ctx context.Context, fi
 	}
 	return fc, nil
 }
+func (ec *executionContext) resolveBatch_Store_inventory(ctx context.Context, field graphql.CollectedField, obj *store.Store) (any, error) {
+	resolver := ec.Resolvers.Store()
+	fc := graphql.GetFieldContext(ctx)
+	if batch, ok := graphql.BatchParentsFor[*store.Store](ctx, "Store"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Inventory(ctx, batch.Parents, fc.Args["lowStockOnly"].(*bool), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		})
+		return graphql.ResolveBatchGroupResult[*model.InventoryConnection](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Store.inventory",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Inventory(ctx, []*store.Store{obj}, fc.Args["lowStockOnly"].(*bool), fc.Args["first"].(*int), fc.Args["after"].(*string))
+	return graphql.ResolveBatchSingleResult[*model.InventoryConnection](
+		ctx,
+		results,
+		err,
+		"Store.inventory",
+	)
+}
 
 func (ec *executionContext) _Store_backorders(ctx context.Context, field graphql.CollectedField, obj *store.Store) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -7287,8 +7310,7 @@ func (ec *executionContext) _Store_backorders(ctx context.Context, field graphql
 			return ec.fieldContext_Store_backorders(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Store().Backorders(ctx, obj, fc.Args["status"].(*store.BackorderStatus), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.resolveBatch_Store_backorders(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.BackorderConnection) graphql.Marshaler {
@@ -7320,6 +7342,30 @@ func (ec *executionContext) fieldContext_Store_backorders(ctx context.Context, f
 		return fc, err
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_Store_backorders(ctx context.Context, field graphql.CollectedField, obj *store.Store) (any, error) {
+	resolver := ec.Resolvers.Store()
+	fc := graphql.GetFieldContext(ctx)
+	if batch, ok := graphql.BatchParentsFor[*store.Store](ctx, "Store"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Backorders(ctx, batch.Parents, fc.Args["status"].(*store.BackorderStatus), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		})
+		return graphql.ResolveBatchGroupResult[*model.BackorderConnection](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Store.backorders",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Backorders(ctx, []*store.Store{obj}, fc.Args["status"].(*store.BackorderStatus), fc.Args["first"].(*int), fc.Args["after"].(*string))
+	return graphql.ResolveBatchSingleResult[*model.BackorderConnection](
+		ctx,
+		results,
+		err,
+		"Store.backorders",
+	)
 }
 
 func (ec *executionContext) _StoreConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.StoreConnection) (ret graphql.Marshaler) {

@@ -72,6 +72,38 @@ func batch[P any, K comparable, V, R any](ctx context.Context, l *loaders.Keyed[
 	return res, nil
 }
 
+// guarded is batch for a relation behind an access rule: a parent that
+// allowed refuses gets allowed's error (FORBIDDEN for that parent only, its
+// siblings are answered) and costs no read.
+func guarded[P any, K comparable, V, R any](ctx context.Context, l *loaders.Keyed[K, V], parents []*P, allowed func(*P) error, key func(*P) K, out func(V, error) (R, error)) ([]R, error) {
+	denied := make(map[*P]error)
+	for _, p := range parents {
+		if err := allowed(p); err != nil {
+			denied[p] = err
+		}
+	}
+	res, err := batch(ctx, l, parents, func(p *P) (K, bool) {
+		if _, ok := denied[p]; ok {
+			var zero K
+			return zero, false
+		}
+		return key(p), true
+	}, out)
+	if len(denied) == 0 {
+		return res, err
+	}
+	failed, _ := err.(graphql.BatchErrorList)
+	if failed == nil {
+		failed = make(graphql.BatchErrorList, len(parents))
+	}
+	for i, p := range parents {
+		if e, ok := denied[p]; ok {
+			failed[i] = e
+		}
+	}
+	return res, failed
+}
+
 // wholeLevel reports whether the field being resolved sits under exactly
 // one list in the response, so that its batch holds every parent at its depth.
 func wholeLevel(ctx context.Context) bool {

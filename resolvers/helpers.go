@@ -41,6 +41,21 @@ func pageInfo[T any](p store.Paged[T]) *model.PageInfo {
 	return pi
 }
 
+// inventoryConnection and backorderConnection shape a loaded page.
+func inventoryConnection(p store.Paged[store.Inventory], err error) (*model.InventoryConnection, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &model.InventoryConnection{Nodes: p.Items, PageInfo: pageInfo(p)}, nil
+}
+
+func backorderConnection(p store.Paged[store.Backorder], err error) (*model.BackorderConnection, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &model.BackorderConnection{Nodes: p.Items, PageInfo: pageInfo(p)}, nil
+}
+
 // deref reads an optional argument; absent is the zero value, which the
 // store reads as "not given" (no filter, no note).
 func deref[T any](p *T) T {

@@ -1,7 +1,10 @@
 package resolvers
 
 import (
+	"context"
+
 	"github.com/middletier/middletier/graph/model"
+	"github.com/middletier/middletier/internal/auth"
 	"github.com/middletier/middletier/internal/store"
 	"github.com/middletier/middletier/internal/upstream/supply"
 	"github.com/middletier/middletier/loaders"
@@ -24,6 +27,26 @@ func inventoryStore(i *store.Inventory) string { return i.StoreID }
 func inventorySKU(i *store.Inventory) string   { return i.SKU }
 func nearbyStore(n *model.NearbyStock) string  { return n.StoreID }
 func storeID(s *store.Store) string            { return s.ID }
+
+// inventoryPage keys a store by one page of its inventory.
+func inventoryPage(lowStockOnly *bool, p store.Page) func(*store.Store) loaders.InventoryPageKey {
+	low := lowStockOnly != nil && *lowStockOnly
+	return func(s *store.Store) loaders.InventoryPageKey {
+		return loaders.InventoryPageKey{StoreID: s.ID, LowStockOnly: low, First: p.First, After: p.After}
+	}
+}
+
+// storeBackorderPage keys a store by one page of its backorders.
+func storeBackorderPage(status store.BackorderStatus, p store.Page) func(*store.Store) loaders.BackorderPageKey {
+	return func(s *store.Store) loaders.BackorderPageKey {
+		return loaders.BackorderPageKey{OwnerID: s.ID, Status: status, First: p.First, After: p.After}
+	}
+}
+
+// canReadStore is the store-data rule (auth.CanReadStore) for a store parent.
+func canReadStore(ctx context.Context) func(*store.Store) error {
+	return func(s *store.Store) error { return auth.CanReadStore(ctx, s.ID) }
+}
 
 // rsvpOf keys an event by the caller's answer to it: the employee is part of
 // the key, never read by the loader, so no one gets another's answer.

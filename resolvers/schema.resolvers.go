@@ -261,28 +261,12 @@ func (r *storeResolver) OpeningHours(ctx context.Context, objs []*store.Store) (
 	return batch(ctx, loaders.For(ctx).OpeningHours, objs, always(storeID), optional)
 }
 
-func (r *storeResolver) Inventory(ctx context.Context, obj *store.Store, lowStockOnly *bool, first *int, after *string) (*model.InventoryConnection, error) {
-	if err := auth.CanReadStore(ctx, obj.ID); err != nil {
-		return nil, err
-	}
-	p := page(first, after)
-	res, err := loaders.For(ctx).InventoryPage.Load(ctx, loaders.InventoryPageKey{StoreID: obj.ID, LowStockOnly: lowStockOnly != nil && *lowStockOnly, First: p.First, After: p.After})
-	if err != nil {
-		return nil, err
-	}
-	return &model.InventoryConnection{Nodes: res.Items, PageInfo: pageInfo(res)}, nil
+func (r *storeResolver) Inventory(ctx context.Context, objs []*store.Store, lowStockOnly *bool, first *int, after *string) ([]*model.InventoryConnection, error) {
+	return guarded(ctx, loaders.For(ctx).InventoryPage, objs, canReadStore(ctx), inventoryPage(lowStockOnly, page(first, after)), inventoryConnection)
 }
 
-func (r *storeResolver) Backorders(ctx context.Context, obj *store.Store, status *store.BackorderStatus, first *int, after *string) (*model.BackorderConnection, error) {
-	if err := auth.CanReadStore(ctx, obj.ID); err != nil {
-		return nil, err
-	}
-	p := page(first, after)
-	res, err := loaders.For(ctx).BackorderPages.Load(ctx, loaders.BackorderPageKey{OwnerID: obj.ID, Status: deref(status), First: p.First, After: p.After})
-	if err != nil {
-		return nil, err
-	}
-	return &model.BackorderConnection{Nodes: res.Items, PageInfo: pageInfo(res)}, nil
+func (r *storeResolver) Backorders(ctx context.Context, objs []*store.Store, status *store.BackorderStatus, first *int, after *string) ([]*model.BackorderConnection, error) {
+	return guarded(ctx, loaders.For(ctx).BackorderPages, objs, canReadStore(ctx), storeBackorderPage(deref(status), page(first, after)), backorderConnection)
 }
 
 func (r *Resolver) Availability() graph.AvailabilityResolver { return &availabilityResolver{r} }
