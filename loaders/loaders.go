@@ -43,9 +43,11 @@ type Upstream = upstream.Finder
 // NewsPageKey asks for one page of company news.
 type NewsPageKey = news.PageKey
 
-// DefaultWait is the batch window. Every nested level of a query waits one
-// window, so it stays short; a busy machine may split a level into a few
-// batches, never into one statement per item.
+// DefaultWait is the batch window of Keyed.Load: reads of resolvers that
+// fan in independently (root fields, relations of lone objects, lists
+// nested in lists) wait it once per level. A list's relations are read with
+// their page and wait none (resolvers.batch). It stays short; a busy machine
+// may split such a level into a few batches, never into one statement per item.
 const DefaultWait = 2 * time.Millisecond
 
 // InventoryPageKey asks for one page of one store's inventory.
