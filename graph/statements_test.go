@@ -55,6 +55,7 @@ func TestStatementsDoNotGrowWithThePage(t *testing.T) {
 			// one statement each for stores, customers, products, employees
 			// (recordedBy) and histories.
 			const want = 7
+			t.Logf("statements per request: page of 5 %d, page of 100 %d", perRequest[5], perRequest[100])
 			if perRequest[5] != perRequest[100] || perRequest[100] > want {
 				t.Errorf("statements per request: page of 5 %d, page of 100 %d; want the same, at most %d", perRequest[5], perRequest[100], want)
 			}
@@ -166,7 +167,9 @@ func TestPostgresPageTransactions(t *testing.T) {
 			}
 			return c
 		}
-		if p5, p100 := prepared(5), prepared(100); p100 != p5 {
+		p5, p100 := prepared(5), prepared(100)
+		t.Logf("prepared statements: %d after a page of 5, %d after a page of 100", p5, p100)
+		if p100 != p5 {
 			t.Errorf("prepared statements: %d after a page of 5, %d after a page of 100; want no new ones", p5, p100)
 		}
 	})
@@ -209,6 +212,7 @@ func TestPostgresPageTransactions(t *testing.T) {
 		}
 		perPage[n] = diff / more
 	}
+	t.Logf("transactions per warm page: %d for 5 rows, %d for 100", perPage[5], perPage[100])
 	if perPage[5] != perPage[100] || perPage[100] > 8 {
 		t.Errorf("transactions per warm page: %d for 5 rows, %d for 100; want the same, at most 8", perPage[5], perPage[100])
 	}
