@@ -69,9 +69,20 @@ type Options struct {
 	// InvalidationBus carries the cache's invalidations to and from other
 	// replicas; nil keeps them in this process.
 	InvalidationBus cache.Bus
+	// SharedCache, when set, is the response cache's second level shared
+	// by the replicas (Redis): an answer one replica ran is served by the
+	// others while its tags' shared generations are unchanged.
+	SharedCache SharedCache
 	// CacheMetrics counts cache hits, misses and invalidations; nil counts
 	// nothing.
 	CacheMetrics CacheMetrics
+}
+
+// SharedCache is a second-level cache with tag generations shared by the
+// replicas (internal/replicas.Redis).
+type SharedCache interface {
+	cache.Remote
+	cache.SharedGens
 }
 
 // BasePath is where the facade is mounted, below the public URL's own path.
@@ -127,7 +138,7 @@ func New(exec Executor, ws WriteStore, opts Options) (*Facade, error) {
 	}
 	f := &Facade{ops: ops, exec: exec, contract: contract, store: ws, opts: opts, log: opts.Log}
 	if opts.ResponseCacheBytes > 0 {
-		if f.rc, err = newRespCache(opts.ResponseCacheBytes, opts.InvalidationBus, opts.CacheMetrics); err != nil {
+		if f.rc, err = newRespCache(opts.ResponseCacheBytes, opts.InvalidationBus, opts.SharedCache, opts.CacheMetrics); err != nil {
 			return nil, fmt.Errorf("response cache: %w", err)
 		}
 	}

@@ -53,15 +53,25 @@ type respCache struct {
 	metrics CacheMetrics
 }
 
-func newRespCache(maxBytes int64, bus cache.Bus, m CacheMetrics) (*respCache, error) {
-	c, err := cache.NewTagged(cache.TaggedOptions[cached]{
+func newRespCache(maxBytes int64, bus cache.Bus, shared SharedCache, m CacheMetrics) (*respCache, error) {
+	opts := cache.TaggedOptions[cached]{
 		MaxCost: maxBytes,
 		// Bytes held: the body, the key, the link and a little overhead.
 		Cost: func(key string, v cached) int64 {
 			return int64(len(key) + len(v.body) + len(v.link) + len(v.cursor) + 128)
 		},
 		Bus: bus,
-	})
+	}
+	if shared != nil {
+		// The body is the whole answer; its ETag and nextLink are found
+		// in it again on the way back.
+		opts.Remote, opts.Gens = shared, shared
+		opts.Codec = cache.Codec[cached]{
+			Marshal:   func(c cached) ([]byte, error) { return c.body, nil },
+			Unmarshal: func(b []byte) (cached, error) { return newCached(b), nil },
+		}
+	}
+	c, err := cache.NewTagged(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +172,7 @@ func (f *Facade) serveCached(w http.ResponseWriter, r *http.Request, op *Operati
 	f.rc.metrics.ResponseCacheMiss(op.ID)
 	// Stamped before running, so that a write committed while this runs
 	// keeps its (possibly older) answer out of the cache.
-	stamp := f.rc.c.Stamp(op.expandTags(op.Cache.Tags, ctx, b.vars)...)
+	stamp := f.rc.c.Stamp(ctx, op.expandTags(op.Cache.Tags, ctx, b.vars)...)
 	a := f.run(ctx, r, op, b.vars)
 	if a.status != http.StatusOK || a.partial {
 		f.serveRead(w, r, a)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/middletier/middletier/facade"
 	"github.com/middletier/middletier/internal/cache"
 	"github.com/middletier/middletier/internal/config"
 	"github.com/middletier/middletier/internal/replicas"
@@ -16,9 +17,10 @@ import (
 // second-level cache. Both nil on a lone replica (SQLite, no Redis): the
 // caches keep to this process, as before.
 type shared struct {
-	bus    cache.Bus
-	remote upstream.SharedCache
-	close  func()
+	bus     cache.Bus
+	remote  upstream.SharedCache
+	answers facade.SharedCache // the response cache's second level
+	close   func()
 }
 
 // openShared picks the shared engine: Redis when --redis-url is set, else
@@ -31,7 +33,7 @@ func openShared(ctx context.Context, cfg config.Config, db *store.DB, log *slog.
 			return shared{}, err
 		}
 		log.Info("replicas share Redis: second-level cache and invalidation bus", "key_prefix", cfg.Redis.KeyPrefix)
-		return shared{bus: r, remote: r, close: func() { r.Close() }}, nil
+		return shared{bus: r, remote: r, answers: r, close: func() { r.Close() }}, nil
 	case db.Dialect() == store.Postgres:
 		p, err := replicas.OpenPostgres(ctx, cfg.Database.URL, log)
 		if err != nil {

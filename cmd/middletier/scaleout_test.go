@@ -54,7 +54,7 @@ func startReplica(t *testing.T, args ...string) replica {
 		t.Fatal(err)
 	}
 	t.Cleanup(closeUp)
-	h, closeFn, err := buildHandler(cfg, db, up, sh.bus, log)
+	h, closeFn, err := buildHandler(cfg, db, up, sh, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,6 +199,22 @@ func checkWritesSeenAtOnce(t *testing.T, a, b replica, n int) {
 	}
 }
 
+// withoutLink is a list answer without its nextLink, which names the
+// origin the caller reached.
+func withoutLink(t *testing.T, body string) string {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(body), &m); err != nil {
+		t.Fatalf("list body: %v: %s", err, body)
+	}
+	delete(m, "nextLink")
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
 // countingHR is the demo HR service behind a counter of the calls it gets.
 func countingHR(t *testing.T) (*httptest.Server, *atomic.Int64) {
 	var calls atomic.Int64
@@ -243,6 +259,38 @@ func TestTwoReplicasOnRedis(t *testing.T) {
 	t.Run("writes are seen through the other replica at once", func(t *testing.T) {
 		checkWritesSeenAtOnce(t, a, b, 1)
 		checkWritesSeenAtOnce(t, b, a, 2)
+	})
+
+	t.Run("an answer one replica ran is served by the other from Redis, until a write", func(t *testing.T) {
+		avery := a.token(t, "avery")
+		list := "/api/v1/stores/S001/backorders?status=OPEN&pageSize=2"
+		code, first, _ := a.call(t, http.MethodGet, list, avery, "")
+		if code != http.StatusOK {
+			t.Fatalf("A: %d %s", code, first)
+		}
+		hits := b.cacheHits(t, "ListStoreBackorders")
+		// The same rows and cursor; nextLink names the replica asked.
+		_, second, _ := b.call(t, http.MethodGet, list, avery, "")
+		if g, w := withoutLink(t, second), withoutLink(t, first); g != w {
+			t.Errorf("B answers %s, A answered %s", g, w)
+		}
+		if got := b.cacheHits(t, "ListStoreBackorders"); got != hits+1 {
+			t.Fatalf("B's first request for A's answer was not a cache hit (%d hits, want %d)", got, hits+1)
+		}
+		// A write through A; C, a replica that never saw the list, must
+		// not take the copy in Redis.
+		code, body, _ := a.call(t, http.MethodPost, "/api/v1/backorders", avery, `{"storeId":"S001","sku":"SKU-00046","contactPreference":"EMAIL","newCustomer":{"name":"Shared Copy","email":"shared@example.com"}}`)
+		if code != http.StatusCreated {
+			t.Fatalf("record: %d %s", code, body)
+		}
+		var rec struct{ ID string }
+		if err := json.Unmarshal([]byte(body), &rec); err != nil {
+			t.Fatal(err)
+		}
+		c := startReplica(t, args...)
+		if _, got, _ := c.call(t, http.MethodGet, list, avery, ""); firstID(t, got) != rec.ID {
+			t.Errorf("a third replica lists %s first after %s was recorded: the stale copy in Redis was served", firstID(t, got), rec.ID)
+		}
 	})
 
 	t.Run("an upstream value is fetched once for both", func(t *testing.T) {

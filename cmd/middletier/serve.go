@@ -14,7 +14,6 @@ import (
 
 	"github.com/middletier/middletier/facade"
 	"github.com/middletier/middletier/graph"
-	"github.com/middletier/middletier/internal/cache"
 	"github.com/middletier/middletier/internal/config"
 	"github.com/middletier/middletier/internal/publicurl"
 	"github.com/middletier/middletier/internal/server"
@@ -112,7 +111,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer closeUp()
 
-	h, closeFn, err := buildHandler(cfg, db, up, sh.bus, log)
+	h, closeFn, err := buildHandler(cfg, db, up, sh, log)
 	if err != nil {
 		return err
 	}
@@ -167,9 +166,8 @@ func buildVersion() string {
 }
 
 // buildHandler assembles the HTTP surface over db; closeFn releases its
-// caches. bus carries cache invalidations to the other replicas (nil: this
-// process only).
-func buildHandler(cfg config.Config, db *store.DB, up loaders.Upstream, bus cache.Bus, log *slog.Logger) (http.Handler, func(), error) {
+// caches. sh is what it shares with the other replicas (zero: nothing).
+func buildHandler(cfg config.Config, db *store.DB, up loaders.Upstream, sh shared, log *slog.Logger) (http.Handler, func(), error) {
 	// One executor: /graphql serves it and the facade runs its stored
 	// documents through it, so both share limits, caches and errors.
 	exec, err := graph.NewExecutor(cfg.GraphQL, resolvers.NewSchema(db), log)
@@ -207,7 +205,7 @@ func buildHandler(cfg config.Config, db *store.DB, up loaders.Upstream, bus cach
 	fac, err := facade.New(exec, db, facade.Options{
 		Origin: pub.Origin, Log: log, WriteTimeout: cfg.HTTP.RequestTimeout,
 		ResponseCacheBytes: cfg.Facade.ResponseCacheBytes, CacheMetrics: metrics,
-		InvalidationBus: bus,
+		InvalidationBus: sh.bus, SharedCache: sh.answers,
 	})
 	if err != nil {
 		exec.Close()

@@ -75,3 +75,64 @@ func TestRemoteSharesLoadsAndKeepsTTL(t *testing.T) {
 	now.Add(int64(2 * time.Second))
 	check("third replica, past the first load's TTL", c, 2)
 }
+
+// Two tagged caches on one Redis, each with a bus of its own (so no
+// invalidation reaches the other through a bus): an answer stored by one
+// is a hit on the other, until a tag of it is invalidated anywhere; the
+// shared generations alone keep the copy in Redis from being served.
+func TestTaggedRemoteHonoursSharedInvalidation(t *testing.T) {
+	url, prefix := replicastest.RedisURL(t)
+	ctx := context.Background()
+	replica := func() *cache.Tagged[string] {
+		r, err := replicas.OpenRedis(ctx, url, prefix, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { r.Close() })
+		c, err := cache.NewTagged(cache.TaggedOptions[string]{
+			MaxCost: 1 << 20, Remote: r, Gens: r,
+			Codec: cache.Codec[string]{
+				Marshal:   func(v string) ([]byte, error) { return []byte(v), nil },
+				Unmarshal: func(b []byte) (string, error) { return string(b), nil },
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(c.Close)
+		return c
+	}
+	a, b, c := replica(), replica(), replica()
+	a.Add(ctx, "list:S001", "v1", time.Minute, a.Stamp(ctx, "backorders:S001"))
+	if got, _, ok := b.Get(ctx, "list:S001"); !ok || got != "v1" {
+		t.Fatalf("b: %q, %v; want a's v1 from Redis", got, ok)
+	}
+	if hits, errs := b.RemoteStats(); hits != 1 || errs != 0 {
+		t.Fatalf("b: remote hits %d, errors %d; want 1, 0", hits, errs)
+	}
+	// Another store's invalidation leaves it; this store's drops it.
+	if err := a.Invalidate(ctx, "backorders:S002"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok := c.Get(ctx, "list:S001"); !ok {
+		t.Fatal("c: missed after an invalidation of another store")
+	}
+	if err := a.Invalidate(ctx, "backorders:*"); err != nil {
+		t.Fatal(err)
+	}
+	// b holds a copy in memory stamped with its own counters, which no bus
+	// moved: only a fresh replica shows what Redis serves.
+	d := replica()
+	if got, _, ok := d.Get(ctx, "list:S001"); ok {
+		t.Fatalf("d: served %q from Redis after backorders:* was invalidated", got)
+	}
+	// A load that began before the invalidation is not shared either.
+	stale := a.Stamp(ctx, "customers")
+	if err := c.Invalidate(ctx, "customers"); err != nil {
+		t.Fatal(err)
+	}
+	a.Add(ctx, "customers:x", "old", time.Minute, stale)
+	if _, _, ok := d.Get(ctx, "customers:x"); ok {
+		t.Fatal("d: served a value whose load began before another replica's invalidation")
+	}
+}

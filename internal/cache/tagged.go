@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -103,6 +104,35 @@ type TaggedOptions[V any] struct {
 	Bus Bus
 	// Now is the clock for freshness; nil means time.Now.
 	Now func() time.Time
+	// Remote, when set, is a second level shared by the replicas (Redis),
+	// Gens the tag generations they share (Invalidate moves them, a copy
+	// in Remote is served only while they are unchanged), and Codec turns
+	// values into bytes for it. All three or none.
+	Remote Remote
+	Gens   SharedGens
+	Codec  Codec[V]
+}
+
+// SharedGens are counters shared by the replicas, one per name, 0 until
+// first bumped (internal/replicas.Redis).
+type SharedGens interface {
+	Gens(ctx context.Context, names []string) ([]uint64, error)
+	Bump(ctx context.Context, names []string) error
+}
+
+// sharedStamp is an entry's tag generations in SharedGens when its load
+// began, stored with it in the Remote.
+type sharedStamp struct {
+	Names []string `json:"n"`
+	Gens  []uint64 `json:"g"`
+}
+
+// remoteTagged is a Tagged entry in the Remote.
+type remoteTagged struct {
+	Value    []byte      `json:"v"`
+	StoredAt int64       `json:"at"` // unix milliseconds
+	TTL      int64       `json:"ttl"`
+	Stamp    sharedStamp `json:"s"`
 }
 
 // Tagged is a cache of entries with their own TTL and tags, invalidated by
@@ -111,6 +141,10 @@ type Tagged[V any] struct {
 	c           *Cache[taggedEntry[V]]
 	bus         Bus
 	unsubscribe func()
+	remote      Remote
+	shared      SharedGens
+	codec       Codec[V]
+	now         func() time.Time
 
 	mu sync.RWMutex
 	// gens counts invalidations per tag key; an absent key is 0.
@@ -120,6 +154,7 @@ type Tagged[V any] struct {
 	epoch uint64
 
 	hits, misses, invalidated atomic.Uint64
+	remoteHits, remoteErrors  atomic.Uint64
 }
 
 // maxGens bounds the tag counters kept. Tags come from a bounded set
@@ -145,6 +180,9 @@ type Stamp struct {
 	epoch uint64
 	keys  []genKey
 	gens  []uint64
+	// shared is the same in SharedGens; nil when there are none or they
+	// could not be read (the entry then stays out of the Remote).
+	shared *sharedStamp
 }
 
 type taggedEntry[V any] struct {
@@ -167,7 +205,15 @@ func NewTagged[V any](opts TaggedOptions[V]) (*Tagged[V], error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Tagged[V]{c: c, bus: opts.Bus, gens: map[genKey]uint64{}}
+	if (opts.Remote != nil) != (opts.Gens != nil) || (opts.Remote != nil && (opts.Codec.Marshal == nil || opts.Codec.Unmarshal == nil)) {
+		c.Close()
+		return nil, fmt.Errorf("cache: Remote, Gens and Codec go together")
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	t := &Tagged[V]{c: c, bus: opts.Bus, gens: map[genKey]uint64{}, remote: opts.Remote, shared: opts.Gens, codec: opts.Codec, now: now}
 	if t.bus == nil {
 		t.bus = NewLocalBus()
 	}
@@ -190,19 +236,34 @@ func keysOf(tag string) []genKey {
 
 // Stamp reads the generations of tags. Take it before loading the value
 // that Add will store, so that a write committed meanwhile is not missed.
-func (t *Tagged[V]) Stamp(tags ...string) Stamp {
+func (t *Tagged[V]) Stamp(ctx context.Context, tags ...string) Stamp {
+	s := t.localStamp(tags)
+	if t.shared != nil {
+		names := sharedNames(s.keys)
+		if gens, err := t.shared.Gens(ctx, names); err == nil && len(gens) == len(names) {
+			s.shared = &sharedStamp{Names: names, Gens: gens}
+		} else {
+			t.remoteErrors.Add(1)
+		}
+	}
+	return s
+}
+
+func (t *Tagged[V]) localStamp(tags []string) Stamp {
 	var s Stamp
 	for _, tag := range tags {
 		s.keys = append(s.keys, keysOf(tag)...)
 	}
-	s.gens = make([]uint64, len(s.keys))
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	s.epoch = t.epoch
-	for i, k := range s.keys {
-		s.gens[i] = t.gens[k]
+	return t.restamp(s)
+}
+
+// sharedNames are the SharedGens counters of keys.
+func sharedNames(keys []genKey) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = string("eay"[k.kind]) + ":" + k.tag
 	}
-	return s
+	return out
 }
 
 // current reports whether no tag of s was invalidated since s was taken.
@@ -232,11 +293,86 @@ func (t *Tagged[V]) Get(ctx context.Context, key string) (v V, storedAt time.Tim
 		}
 	}
 	if !fresh || !t.current(e.value.stamp) {
+		if v, storedAt, ok := t.getRemote(ctx, key); ok {
+			t.hits.Add(1)
+			return v, storedAt, true
+		}
 		t.misses.Add(1)
 		return v, time.Time{}, false
 	}
 	t.hits.Add(1)
 	return e.value.value, e.storedAt, true
+}
+
+// getRemote answers a miss here from the Remote: an entry another replica
+// stored, still fresh, whose tags' shared generations have not moved since
+// its load began. It is kept here too, stamped with this replica's
+// generations read before the shared ones were checked, so an
+// invalidation that arrives later drops it.
+func (t *Tagged[V]) getRemote(ctx context.Context, key string) (v V, storedAt time.Time, ok bool) {
+	if t.remote == nil {
+		return v, storedAt, false
+	}
+	got, err := t.remote.MGet(ctx, []string{key})
+	if err != nil || len(got) != 1 {
+		t.remoteErrors.Add(1)
+		return v, storedAt, false
+	}
+	var e remoteTagged
+	if got[0] == nil || json.Unmarshal(got[0], &e) != nil || len(e.Stamp.Names) != len(e.Stamp.Gens) {
+		return v, storedAt, false
+	}
+	storedAt = time.UnixMilli(e.StoredAt)
+	ttl := time.Duration(e.TTL) * time.Millisecond
+	left := ttl - t.now().Sub(storedAt)
+	if left <= 0 {
+		return v, storedAt, false
+	}
+	keys := parseNames(e.Stamp.Names)
+	if keys == nil && len(e.Stamp.Names) > 0 {
+		return v, storedAt, false
+	}
+	local := t.restamp(Stamp{keys: keys})
+	gens, err := t.shared.Gens(ctx, e.Stamp.Names)
+	if err != nil || !slices.Equal(gens, e.Stamp.Gens) {
+		if err != nil {
+			t.remoteErrors.Add(1)
+		}
+		return v, storedAt, false
+	}
+	if v, err = t.codec.Unmarshal(e.Value); err != nil {
+		return v, storedAt, false
+	}
+	t.remoteHits.Add(1)
+	t.c.AddFor(ctx, key, taggedEntry[V]{value: v, stamp: local}, left)
+	return v, storedAt, true
+}
+
+// restamp fills s's generations for its keys from this replica's counters.
+func (t *Tagged[V]) restamp(s Stamp) Stamp {
+	s.gens = make([]uint64, len(s.keys))
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	s.epoch = t.epoch
+	for i, k := range s.keys {
+		s.gens[i] = t.gens[k]
+	}
+	return s
+}
+
+// parseNames turns SharedGens names back into counter keys; nil when one
+// is not a name this binary writes.
+func parseNames(names []string) []genKey {
+	out := make([]genKey, 0, len(names))
+	for _, n := range names {
+		kind, tag, ok := strings.Cut(n, ":")
+		i := strings.Index("eay", kind)
+		if !ok || len(kind) != 1 || i < 0 {
+			return nil
+		}
+		out = append(out, genKey{tag: tag, kind: genKind(i)})
+	}
+	return out
 }
 
 // Add stores value under key for ttl with the tags stamped in s (taken
@@ -248,6 +384,19 @@ func (t *Tagged[V]) Add(ctx context.Context, key string, value V, ttl time.Durat
 		return
 	}
 	t.c.AddFor(ctx, key, taggedEntry[V]{value: value, stamp: s}, ttl)
+	if t.remote == nil || s.shared == nil {
+		return
+	}
+	b, err := t.codec.Marshal(value)
+	if err == nil {
+		b, err = json.Marshal(remoteTagged{Value: b, StoredAt: t.now().UnixMilli(), TTL: ttl.Milliseconds(), Stamp: *s.shared})
+	}
+	if err == nil {
+		err = t.remote.SetMany(ctx, map[string][]byte{key: b}, ttl)
+	}
+	if err != nil {
+		t.remoteErrors.Add(1)
+	}
 }
 
 // Invalidate makes every entry carrying one of tags a miss, here at once
@@ -259,10 +408,35 @@ func (t *Tagged[V]) Invalidate(ctx context.Context, tags ...string) error {
 	}
 	t.bump(tags)
 	t.invalidated.Add(uint64(len(tags)))
+	if t.shared != nil {
+		// Before the bus: a replica that hears it and reloads must find
+		// the Remote's copies already stale.
+		if err := t.shared.Bump(ctx, sharedNames(bumpedKeys(tags))); err != nil {
+			t.remoteErrors.Add(1)
+			return fmt.Errorf("cache: shared invalidation of %v: %w", tags, err)
+		}
+	}
 	if err := t.bus.Publish(ctx, tags); err != nil {
 		return fmt.Errorf("cache: publish invalidation of %v: %w", tags, err)
 	}
 	return nil
+}
+
+// bumpedKeys are the counters an invalidation of tags moves (as bump does).
+func bumpedKeys(tags []string) []genKey {
+	var out []genKey
+	for _, tag := range tags {
+		family, value, ok := strings.Cut(tag, ":")
+		switch {
+		case !ok:
+			out = append(out, genKey{tag, genExact})
+		case value == "*":
+			out = append(out, genKey{family, genAll}, genKey{family, genAny})
+		default:
+			out = append(out, genKey{tag, genExact}, genKey{family, genAny})
+		}
+	}
+	return out
 }
 
 // bump moves the counters of tags; it is also what arrives from the bus.
@@ -292,6 +466,12 @@ func (t *Tagged[V]) bump(tags []string) {
 // replica's writes (Invalidate; not what arrived from the bus), since start.
 func (t *Tagged[V]) Stats() (hits, misses, invalidated uint64) {
 	return t.hits.Load(), t.misses.Load(), t.invalidated.Load()
+}
+
+// RemoteStats reports misses here answered by the Remote, and failed
+// Remote or SharedGens calls, since start.
+func (t *Tagged[V]) RemoteStats() (hits, errors uint64) {
+	return t.remoteHits.Load(), t.remoteErrors.Load()
 }
 
 // Wait blocks until every pending Add has been applied or dropped (tests).

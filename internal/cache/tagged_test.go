@@ -22,7 +22,7 @@ func newTagged(t *testing.T, clk *clock, bus Bus) *Tagged[string] {
 func storeTagged(t *testing.T, c *Tagged[string], key, value string, tags ...string) {
 	t.Helper()
 	for range 50 {
-		c.Add(context.Background(), key, value, time.Minute, c.Stamp(tags...))
+		c.Add(context.Background(), key, value, time.Minute, c.Stamp(context.Background(), tags...))
 		c.Wait()
 		if got, _, ok := c.Get(context.Background(), key); ok && got == value {
 			return
@@ -68,7 +68,7 @@ func TestTaggedInvalidation(t *testing.T) {
 func TestTaggedLoadAcrossInvalidation(t *testing.T) {
 	ctx := context.Background()
 	c := newTagged(t, newClock(), nil)
-	s := c.Stamp("backorders:S001")
+	s := c.Stamp(ctx, "backorders:S001")
 	if err := c.Invalidate(ctx, "backorders:S001"); err != nil {
 		t.Fatal(err)
 	}
@@ -88,8 +88,8 @@ func TestTaggedOwnTTL(t *testing.T) {
 	clk := newClock()
 	c := newTagged(t, clk, nil)
 	for range 50 {
-		c.Add(ctx, "short", "s", time.Second, c.Stamp())
-		c.Add(ctx, "long", "l", time.Hour, c.Stamp())
+		c.Add(ctx, "short", "s", time.Second, c.Stamp(ctx))
+		c.Add(ctx, "long", "l", time.Hour, c.Stamp(ctx))
 		c.Wait()
 		_, _, okS := c.Get(ctx, "short")
 		_, storedAt, okL := c.Get(ctx, "long")

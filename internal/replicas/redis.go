@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -134,6 +135,42 @@ func (r *Redis) SetMany(ctx context.Context, items map[string][]byte, ttl time.D
 	_, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for k, v := range items {
 			p.Set(ctx, r.prefix+"cache:"+k, v, ttl)
+		}
+		return nil
+	})
+	return err
+}
+
+// Gens reads shared counters (cache.SharedGens); an absent one is 0.
+func (r *Redis) Gens(ctx context.Context, names []string) ([]uint64, error) {
+	if len(names) == 0 {
+		return nil, nil
+	}
+	full := make([]string, len(names))
+	for i, n := range names {
+		full[i] = r.prefix + "gen:" + n
+	}
+	vals, err := r.client.MGet(ctx, full...).Result()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]uint64, len(vals))
+	for i, v := range vals {
+		if s, ok := v.(string); ok {
+			if out[i], err = strconv.ParseUint(s, 10, 64); err != nil {
+				return nil, fmt.Errorf("counter %s: %w", full[i], err)
+			}
+		}
+	}
+	return out, nil
+}
+
+// Bump moves shared counters by one, in one round trip. They never
+// expire: there is one per tag, a bounded set.
+func (r *Redis) Bump(ctx context.Context, names []string) error {
+	_, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, n := range names {
+			p.Incr(ctx, r.prefix+"gen:"+n)
 		}
 		return nil
 	})
