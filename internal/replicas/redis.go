@@ -32,6 +32,8 @@ func OpenRedis(ctx context.Context, url, prefix string, log *slog.Logger) (*Redi
 	if err != nil {
 		return nil, fmt.Errorf("redis url: %w", err)
 	}
+	// Named, so an operator can tell the connections in CLIENT LIST.
+	opts.ClientName = prefix + "replica"
 	client := redis.NewClient(opts)
 	if err := client.Ping(ctx).Err(); err != nil {
 		client.Close()

@@ -18,7 +18,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -51,8 +50,14 @@ type fanout struct {
 }
 
 // syncTimeout bounds a Sync: a marker that takes longer means the bus is
-// in trouble, and the caller answers without the cache.
-const syncTimeout = 2 * time.Second
+// in trouble (a connection that died without a word), and the caller
+// answers without the cache. While the bus is down a Sync waits only
+// downSyncTimeout, and the first marker that comes back again brings the
+// cache back, emptied of what it may have missed.
+const (
+	syncTimeout     = 2 * time.Second
+	downSyncTimeout = 100 * time.Millisecond
+)
 
 func newFanout(log *slog.Logger) fanout {
 	if log == nil {
@@ -132,20 +137,28 @@ func (f *fanout) arrived(token string) {
 
 // await waits for a marker sent by send.
 func (f *fanout) await(ctx context.Context, send func(ctx context.Context, token string) error) error {
-	if f.down.Load() {
-		return errors.New("invalidation bus: sync: not listening")
+	down := f.down.Load()
+	wait := syncTimeout
+	if down {
+		wait = downSyncTimeout
 	}
-	ctx, cancel := context.WithTimeout(ctx, syncTimeout)
+	tctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	token, ch, forget := f.marker()
 	defer forget()
-	if err := send(ctx, token); err != nil {
+	if err := send(tctx, token); err != nil {
 		return fmt.Errorf("invalidation bus: sync: %w", err)
 	}
 	select {
 	case <-ch:
+		if down {
+			f.back()
+		}
 		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("invalidation bus: sync: %w", ctx.Err())
+	case <-tctx.Done():
+		if ctx.Err() == nil && !down {
+			f.lost(fmt.Errorf("no sync marker within %s", wait))
+		}
+		return fmt.Errorf("invalidation bus: sync: %w", tctx.Err())
 	}
 }

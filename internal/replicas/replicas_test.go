@@ -3,6 +3,7 @@ package replicas_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -162,5 +163,62 @@ func TestRedisRemote(t *testing.T) {
 	}
 	if ttl <= 0 || ttl > time.Minute {
 		t.Fatalf("entry expires in %s, want within its minute", ttl)
+	}
+}
+
+// When a replica's subscription drops, what was published meanwhile is
+// lost: the replica drops every cached answer, and once it listens again
+// it hears the others as before.
+func TestRedisBusListensAgainAfterItsConnectionDrops(t *testing.T) {
+	url, prefix := replicastest.RedisURL(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	a, err := replicas.OpenRedis(ctx, url, prefix, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := replicas.OpenRedis(ctx, url, prefix, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	var onB heard
+	defer b.Subscribe(onB.add)()
+
+	// Drop every subscription of this test's replicas (by their name:
+	// other tests' connections on the same Redis are left alone).
+	list, err := a.Client().ClientList(ctx).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	killed := 0
+	for line := range strings.SplitSeq(list, "\n") {
+		if strings.Contains(line, " name="+prefix+"replica ") && !strings.Contains(line, " sub=0 ") {
+			id := strings.TrimPrefix(strings.Fields(line)[0], "id=")
+			if err := a.Client().Do(ctx, "CLIENT", "KILL", "ID", id).Err(); err != nil {
+				t.Fatal(err)
+			}
+			killed++
+		}
+	}
+	if killed != 2 {
+		t.Fatalf("killed %d subscriptions, want the 2 of this test's replicas", killed)
+	}
+	// b heard everything-invalidated, then hears a's tags again once its
+	// Sync markers come back (go-redis resubscribes by itself).
+	for {
+		if err := a.Publish(ctx, []string{"events"}); err != nil {
+			t.Fatal(err)
+		}
+		if b.Sync(ctx) == nil && slices.ContainsFunc(onB.got(), func(tags []string) bool { return slices.Equal(tags, []string{"events"}) }) {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("b never heard a again; it heard %v", onB.got())
+		}
+	}
+	if !slices.ContainsFunc(onB.got(), func(tags []string) bool { return slices.Equal(tags, []string{cache.InvalidateAll}) }) {
+		t.Fatalf("b did not drop its cached answers after its connection dropped; it heard %v", onB.got())
 	}
 }
