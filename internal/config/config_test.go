@@ -63,6 +63,13 @@ func TestParse(t *testing.T) {
 		{"fields below root fields", []string{"--max-fields", "10"}, nil, nil, "max-fields"},
 		{"one connection per request deadlocks a write", []string{"--db-request-conns", "1"}, nil, nil, "db-request-conns"},
 		{"request conns above the pool", []string{"--db-request-conns", "6", "--db-max-conns", "4"}, nil, nil, "db-request-conns"},
+		{"dev mode without an address: loopback only", nil, nil, func(c Config) bool { return c.Addr == ":8080" && !c.AddrGiven && c.LoopbackOnly() }, ""},
+		{"dev mode with --addr: as given", []string{"--addr", ":8080"}, nil, func(c Config) bool { return c.AddrGiven && !c.LoopbackOnly() }, ""},
+		{"dev mode with MIDDLETIER_ADDR: as given", nil, map[string]string{"MIDDLETIER_ADDR": "0.0.0.0:9000"}, func(c Config) bool { return c.Addr == "0.0.0.0:9000" && !c.LoopbackOnly() }, ""},
+		{"production without an address: every interface", nil, map[string]string{"MIDDLETIER_AUTH_TENANT_ID": "t1", "MIDDLETIER_AUTH_AUDIENCES": "api://x"}, func(c Config) bool { return c.Addr == ":8080" && !c.LoopbackOnly() }, ""},
+		{"addr without a port", []string{"--addr", "localhost"}, nil, nil, "addr must be host:port"},
+		{"drain delay default and env", nil, map[string]string{"MIDDLETIER_DRAIN_DELAY": "0s"}, func(c Config) bool { return c.HTTP.DrainDelay == 0 && Defaults().HTTP.DrainDelay == 5*time.Second }, ""},
+		{"negative drain delay", []string{"--drain-delay", "-1s"}, nil, nil, "drain-delay"},
 		{"public url with user info", []string{"--public-url", "https://u@mt.example"}, nil, nil, "public-url"},
 	}
 	for _, tt := range tests {
