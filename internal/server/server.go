@@ -38,8 +38,8 @@ type Deps struct {
 	GraphQL http.Handler
 	// Loaders installs a request's fresh dataloaders
 	// (loaders.Middleware) in front of /graphql and /api/v1 when not nil.
-	Loaders  func(http.Handler) http.Handler
-	Ready    Readiness
+	Loaders func(http.Handler) http.Handler
+	Ready   Readiness
 	// Stopping, when not nil, is closed once the service begins to shut
 	// down: from then on /readyz answers 503 so that load balancers stop
 	// sending, while every other route keeps serving through the drain.
