@@ -70,6 +70,9 @@ func TestParse(t *testing.T) {
 		{"addr without a port", []string{"--addr", "localhost"}, nil, nil, "addr must be host:port"},
 		{"drain delay default and env", nil, map[string]string{"MIDDLETIER_DRAIN_DELAY": "0s"}, func(c Config) bool { return c.HTTP.DrainDelay == 0 && Defaults().HTTP.DrainDelay == 5*time.Second }, ""},
 		{"negative drain delay", []string{"--drain-delay", "-1s"}, nil, nil, "drain-delay"},
+		{"response cache on by default", nil, nil, func(c Config) bool { return c.Facade.ResponseCacheBytes == 32<<20 }, ""},
+		{"response cache off from env", nil, map[string]string{"MIDDLETIER_RESPONSE_CACHE_BYTES": "0"}, func(c Config) bool { return c.Facade.ResponseCacheBytes == 0 }, ""},
+		{"response cache too small", []string{"--response-cache-bytes", "1000"}, nil, nil, "response-cache-bytes"},
 		{"public url with user info", []string{"--public-url", "https://u@mt.example"}, nil, nil, "public-url"},
 	}
 	for _, tt := range tests {
