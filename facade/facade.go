@@ -144,23 +144,15 @@ func (f *Facade) Schema() *ast.Schema { return f.exec.Schema() }
 func (f *Facade) ServeHTTP(w http.ResponseWriter, r *http.Request) { f.router.ServeHTTP(w, r) }
 
 func (f *Facade) serve(w http.ResponseWriter, r *http.Request, op *Operation) {
-	reqID := middleware.GetReqID(r.Context())
-	b, berr := op.bind(r, f.exec.Schema(), f.contract)
-	if berr != nil {
-		writeAnswer(w, bindErrorAnswer(berr, reqID))
-		return
-	}
+	a, replayed := f.handle(r, op, f.opts.origin(r))
 	if op.Write {
 		w.Header().Set("Cache-Control", "no-store")
-		a, replayed := f.write(r, op, b)
 		if replayed {
 			w.Header().Set("Idempotent-Replayed", "true")
 		}
 		writeAnswer(w, a)
 		return
 	}
-
-	a := f.run(r.Context(), r, op, b.vars)
 	if a.status != http.StatusOK {
 		w.Header().Set("Cache-Control", "no-store")
 		writeAnswer(w, a)
@@ -179,6 +171,22 @@ func (f *Facade) serve(w http.ResponseWriter, r *http.Request, op *Operation) {
 	writeAnswer(w, a)
 }
 
+// handle is the one way an operation runs, whoever calls it: its REST
+// route (serve) and Call (the MCP tools) both come here. It binds r to the
+// operation's variables, then runs a write exactly once per idempotency
+// key or a read as is, through the shared executor, and shapes the answer;
+// origin is the public origin the next page's link points at.
+func (f *Facade) handle(r *http.Request, op *Operation, origin string) (a answer, replayed bool) {
+	b, berr := op.bind(r, f.exec.Schema(), f.contract)
+	if berr != nil {
+		return bindErrorAnswer(berr, middleware.GetReqID(r.Context())), false
+	}
+	if op.Write {
+		return f.write(r, op, b, origin)
+	}
+	return f.run(r.Context(), r, op, b.vars, origin), false
+}
+
 // etagMatches implements If-None-Match for GET: any listed tag equal to
 // etag (weak comparison, as RFC 9110 asks for If-None-Match), or "*".
 func etagMatches(header, etag string) bool {
@@ -195,7 +203,7 @@ func etagMatches(header, etag string) bool {
 // /graphql transports do, and shapes the answer. ctx is r's context or, for
 // a write, one that outlives the caller's connection and carries its
 // transaction.
-func (f *Facade) run(ctx context.Context, r *http.Request, op *Operation, vars map[string]any) answer {
+func (f *Facade) run(ctx context.Context, r *http.Request, op *Operation, vars map[string]any, origin string) answer {
 	reqID := middleware.GetReqID(ctx)
 	start := graphql.Now()
 	ctx = graphql.StartOperationTrace(ctx)
@@ -218,5 +226,5 @@ func (f *Facade) run(ctx context.Context, r *http.Request, op *Operation, vars m
 		// ended (deadline or client gone).
 		return errorAnswer(http.StatusGatewayTimeout, CodeTimeout, "the request took too long", reqID, nil)
 	}
-	return op.shape(resp, r, f.opts.origin(r), reqID)
+	return op.shape(resp, r, origin, reqID)
 }
