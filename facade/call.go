@@ -37,8 +37,8 @@ type Answer struct {
 // Call runs the operation opID for the caller in ctx (its principal,
 // loaders and request id, put there by the same middleware as for REST)
 // through the same path as its REST route: binding and coercion, the input
-// contract, idempotent writes, the shared executor, shaping and the error
-// table. Only an unknown opID is an error; everything else is an Answer.
+// contract, idempotent writes and the cache invalidation they cause, the
+// response cache, the shared executor, shaping and the error table. Only an unknown opID is an error; everything else is an Answer.
 func (f *Facade) Call(ctx context.Context, opID string, c Call) (Answer, error) {
 	op := f.operation(opID)
 	if op == nil {
@@ -53,8 +53,8 @@ func (f *Facade) Call(ctx context.Context, opID string, c Call) (Answer, error) 
 	if origin == "" {
 		origin = f.opts.origin(r)
 	}
-	a, replayed := f.handle(r, op, origin)
-	return Answer{Status: a.status, Body: a.body, Replayed: replayed}, nil
+	o := f.handle(r, op, origin)
+	return Answer{Status: o.status, Body: o.body, Replayed: o.replayed}, nil
 }
 
 func (f *Facade) operation(id string) *Operation {

@@ -72,6 +72,9 @@ func retryAfter(status int) int {
 type answer struct {
 	status int
 	body   []byte
+	// partial: a 200 that carries warnings (a source was down), which the
+	// response cache must not keep.
+	partial bool
 }
 
 // errorAnswer builds the one error body of the service (gqlerr.Body:

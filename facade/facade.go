@@ -2,8 +2,6 @@ package facade
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -18,6 +16,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/middletier/middletier/internal/cache"
 	"github.com/middletier/middletier/internal/gqlerr"
 	"github.com/middletier/middletier/internal/input"
 	"github.com/middletier/middletier/internal/store"
@@ -65,6 +64,15 @@ type Options struct {
 	onWriteStep func(r *http.Request, step WriteStep)
 	// Operations replaces the embedded operation files (tests).
 	Operations []Operation
+	// ResponseCacheBytes sizes the cache of GET answers (respcache.go);
+	// 0 turns it off.
+	ResponseCacheBytes int64
+	// InvalidationBus carries the cache's invalidations to and from other
+	// replicas; nil keeps them in this process.
+	InvalidationBus cache.Bus
+	// CacheMetrics counts cache hits, misses and invalidations; nil counts
+	// nothing.
+	CacheMetrics CacheMetrics
 }
 
 // BasePath is where the facade is mounted, below the public URL's own path.
@@ -82,6 +90,7 @@ type Facade struct {
 	log      *slog.Logger
 	router   chi.Router
 	keys     keyLocks
+	rc       *respCache // nil when the response cache is off
 	// lastCleanup (unix ms) spaces out expired-key cleanup, which rides on
 	// writes instead of needing a goroutine with a lifecycle of its own.
 	lastCleanup atomic.Int64
@@ -118,6 +127,11 @@ func New(exec Executor, ws WriteStore, opts Options) (*Facade, error) {
 		return nil, fmt.Errorf("input limits: %w", err)
 	}
 	f := &Facade{ops: ops, exec: exec, contract: contract, store: ws, opts: opts, log: opts.Log}
+	if opts.ResponseCacheBytes > 0 {
+		if f.rc, err = newRespCache(opts.ResponseCacheBytes, opts.InvalidationBus, opts.CacheMetrics); err != nil {
+			return nil, fmt.Errorf("response cache: %w", err)
+		}
+	}
 	r := chi.NewRouter()
 	for i := range f.ops {
 		op := &f.ops[i]
@@ -140,51 +154,96 @@ func (f *Facade) Operations() []Operation { return slices.Clone(f.ops) }
 // Schema is the schema the operations were validated against.
 func (f *Facade) Schema() *ast.Schema { return f.exec.Schema() }
 
+// Close releases the response cache; the facade must not serve afterwards.
+func (f *Facade) Close() {
+	if f.rc != nil {
+		f.rc.c.Close()
+	}
+}
+
 // ServeHTTP routes a request under /api/v1 to its operation.
 func (f *Facade) ServeHTTP(w http.ResponseWriter, r *http.Request) { f.router.ServeHTTP(w, r) }
 
 func (f *Facade) serve(w http.ResponseWriter, r *http.Request, op *Operation) {
-	a, replayed := f.handle(r, op, f.opts.origin(r))
+	o := f.handle(r, op, f.opts.origin(r))
+	h := w.Header()
+	if o.vary {
+		// The answer depends on who asks: a client or proxy cache must not
+		// hand it to another token.
+		h.Set("Vary", "Authorization")
+	}
 	if op.Write {
-		w.Header().Set("Cache-Control", "no-store")
-		if replayed {
-			w.Header().Set("Idempotent-Replayed", "true")
+		h.Set("Cache-Control", "no-store")
+		if o.replayed {
+			h.Set("Idempotent-Replayed", "true")
 		}
-		writeAnswer(w, a)
+		writeAnswer(w, o.answer)
 		return
 	}
-	if a.status != http.StatusOK {
-		w.Header().Set("Cache-Control", "no-store")
-		writeAnswer(w, a)
+	if o.status != http.StatusOK {
+		h.Set("Cache-Control", "no-store")
+		writeAnswer(w, o.answer)
 		return
 	}
-	// A strong ETag over the exact bytes: an unchanged answer costs a phone
-	// a 304 instead of the body.
-	sum := sha256.Sum256(a.body)
-	etag := `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
-	w.Header().Set("ETag", etag)
-	w.Header().Set("Cache-Control", "private")
-	if etagMatches(r.Header.Get("If-None-Match"), etag) {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	writeAnswer(w, a)
+	f.writeRead(w, r, o.body, o.etag, o.cacheControl)
+}
+
+// outcome is an operation's answer and what its REST route sends with it.
+type outcome struct {
+	answer
+	replayed bool // a write's first answer, replayed for its key
+	// etag and cacheControl go with a read's 200; vary says the answer
+	// came through the response cache, keyed by the caller.
+	etag, cacheControl string
+	vary               bool
 }
 
 // handle is the one way an operation runs, whoever calls it: its REST
 // route (serve) and Call (the MCP tools) both come here. It binds r to the
 // operation's variables, then runs a write exactly once per idempotency
-// key or a read as is, through the shared executor, and shapes the answer;
+// key (and drops the cached answers it makes wrong) or a read through the
+// response cache, through the shared executor, and shapes the answer;
 // origin is the public origin the next page's link points at.
-func (f *Facade) handle(r *http.Request, op *Operation, origin string) (a answer, replayed bool) {
+func (f *Facade) handle(r *http.Request, op *Operation, origin string) outcome {
 	b, berr := op.bind(r, f.exec.Schema(), f.contract)
 	if berr != nil {
-		return bindErrorAnswer(berr, middleware.GetReqID(r.Context())), false
+		return outcome{answer: bindErrorAnswer(berr, middleware.GetReqID(r.Context()))}
 	}
 	if op.Write {
-		return f.write(r, op, b, origin)
+		a, replayed := f.write(r, op, b, origin)
+		// A 4xx wrote nothing; a 5xx may have committed (the connection
+		// broke during COMMIT), and dropping answers costs only a miss.
+		if a.status < 300 || a.status >= 500 {
+			f.invalidate(r, op, b)
+		}
+		return outcome{answer: a, replayed: replayed}
 	}
-	return f.run(r.Context(), r, op, b.vars, origin), false
+	if op.Cache != nil && f.rc != nil {
+		return f.cachedRead(r, op, b, origin)
+	}
+	return readOutcome(f.run(r.Context(), r, op, b.vars, origin))
+}
+
+// readOutcome is an uncached read's answer: errors uncached, a success
+// with a strong ETag over its exact bytes, so that an unchanged answer
+// costs a phone a 304 instead of the body.
+func readOutcome(a answer) outcome {
+	if a.status != http.StatusOK {
+		return outcome{answer: a}
+	}
+	return outcome{answer: a, etag: etagOf(a.body), cacheControl: "private"}
+}
+
+// writeRead writes a 200 body with its ETag and Cache-Control, or 304 when
+// the client already holds it.
+func (f *Facade) writeRead(w http.ResponseWriter, r *http.Request, body []byte, etag, cacheControl string) {
+	w.Header().Set("ETag", etag)
+	w.Header().Set("Cache-Control", cacheControl)
+	if etagMatches(r.Header.Get("If-None-Match"), etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	writeAnswer(w, answer{status: http.StatusOK, body: body})
 }
 
 // etagMatches implements If-None-Match for GET: any listed tag equal to
@@ -226,5 +285,8 @@ func (f *Facade) run(ctx context.Context, r *http.Request, op *Operation, vars m
 		// ended (deadline or client gone).
 		return errorAnswer(http.StatusGatewayTimeout, CodeTimeout, "the request took too long", reqID, nil)
 	}
-	return op.shape(resp, r, origin, reqID)
+	a := op.shape(resp, r, origin, reqID)
+	// Errors in a 200 are warnings: a source was down for part of it.
+	a.partial = len(resp.Errors) > 0
+	return a
 }

@@ -147,8 +147,9 @@ func buildHandler(cfg config.Config, db *store.DB, up loaders.Upstream, log *slo
 	if err != nil {
 		return nil, nil, err
 	}
+	metrics := telemetry.New(db)
 	deps := server.Deps{
-		Log: log, GraphQL: exec.Handler(), Ready: db, Metrics: telemetry.New(db),
+		Log: log, GraphQL: exec.Handler(), Ready: db, Metrics: metrics,
 		Loaders: loaders.Middleware(db, up, cfg.GraphQL.BatchWait),
 	}
 	id, err := newIdentity(cfg, db, log)
@@ -174,21 +175,27 @@ func buildHandler(cfg config.Config, db *store.DB, up loaders.Upstream, log *slo
 	}
 	// The connector operations are checked against the schema here: a
 	// broken operation file stops the service with its file, line and reason.
-	fac, err := facade.New(exec, db, facade.Options{Origin: pub.Origin, Log: log, WriteTimeout: cfg.HTTP.RequestTimeout})
+	fac, err := facade.New(exec, db, facade.Options{
+		Origin: pub.Origin, Log: log, WriteTimeout: cfg.HTTP.RequestTimeout,
+		// Invalidations stay in this process until a shared bus (Redis,
+		// LISTEN/NOTIFY) is passed as InvalidationBus.
+		ResponseCacheBytes: cfg.Facade.ResponseCacheBytes, CacheMetrics: metrics,
+	})
 	if err != nil {
 		exec.Close()
 		return nil, nil, err
 	}
+	closeAll := func() { fac.Close(); exec.Close() }
 	deps.Facade = fac
 	if deps.Definition, err = definitionHandler(cfg, pub, fac.Operations(), fac.Schema()); err != nil {
-		exec.Close()
+		closeAll()
 		return nil, nil, err
 	}
 	// The same operations as MCP tools, behind the same token; a 401 there
 	// names the resource metadata, which names who issues the tokens.
 	tools, err := mcp.NewServer(fac, mcp.Options{Log: log})
 	if err != nil {
-		exec.Close()
+		closeAll()
 		return nil, nil, err
 	}
 	res := mcp.Resource{
@@ -200,7 +207,7 @@ func buildHandler(cfg config.Config, db *store.DB, up loaders.Upstream, log *slo
 	deps.MCP = mcp.Handler(tools, mcp.HandlerOptions{Origin: pub.Origin, MaxBodyBytes: cfg.HTTP.MaxBodyBytes, Log: log})
 	deps.MCPAuthenticate = id.authn.MiddlewareWith(server.WriteError, res.Challenge)
 	deps.ResourceMetadata = res.Metadata()
-	return server.NewHandler(cfg, deps), exec.Close, nil
+	return server.NewHandler(cfg, deps), closeAll, nil
 }
 
 // playgroundTokenTTL is long because the token is minted once at start and

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -39,6 +40,7 @@ import (
 // demo upstreams (real HTTP on loopback).
 type stack struct {
 	URL  string
+	hits *hits
 	db   *store.DB
 	dev  *auth.DevIssuer
 	tool map[string]facade.Operation
@@ -57,10 +59,12 @@ func newStack(t *testing.T, db *store.DB) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fac, err := facade.New(exec, db, facade.Options{Origin: pub.Origin, Log: log})
+	hits := &hits{}
+	fac, err := facade.New(exec, db, facade.Options{Origin: pub.Origin, Log: log, ResponseCacheBytes: cfg.Facade.ResponseCacheBytes, CacheMetrics: hits})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(fac.Close)
 	srv, err := mcp.NewServer(fac, mcp.Options{Log: log})
 	if err != nil {
 		t.Fatal(err)
@@ -84,11 +88,34 @@ func newStack(t *testing.T, db *store.DB) *stack {
 	})
 	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
-	s := &stack{URL: ts.URL, db: db, dev: dev, tool: map[string]facade.Operation{}}
+	s := &stack{URL: ts.URL, hits: hits, db: db, dev: dev, tool: map[string]facade.Operation{}}
 	for _, op := range fac.Operations() {
 		s.tool[op.ID] = op
 	}
 	return s
+}
+
+// hits counts the response cache's hits per operation.
+type hits struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (h *hits) ResponseCacheHit(op string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.n == nil {
+		h.n = map[string]int{}
+	}
+	h.n[op]++
+}
+func (h *hits) ResponseCacheMiss(string)        {}
+func (h *hits) ResponseCacheInvalidated(string) {}
+
+func (h *hits) of(op string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.n[op]
 }
 
 func (s *stack) token(t *testing.T, login string, scopes ...string) string {
@@ -636,5 +663,41 @@ func TestTokenProblems(t *testing.T) {
 	}
 	if text := resultText(t, res); !res.IsError || errorCode(t, text) != "FORBIDDEN" {
 		t.Errorf("a write with a read-only token: isError=%v %s; want FORBIDDEN", res.IsError, text)
+	}
+}
+
+// TestToolWriteRefreshesCachedReads: tools and REST share the response
+// cache, and a write through a tool drops the answers it makes wrong, so
+// the app's next read sees the agent's backorder.
+func TestToolWriteRefreshesCachedReads(t *testing.T) {
+	s := seeded(t)
+	seed := ids(t, s.db)
+	token := s.token(t, "avery")
+	cs := s.connect(t, "/mcp", token)
+	list := map[string]any{"storeId": "S001", "status": "OPEN", "pageSize": 100}
+	_, _, before := s.rest(t, s.tool["ListStoreBackorders"], token, list)
+	// The cache stores asynchronously: ask through the tool until an answer
+	// comes from it, so that the write below has a cached answer to drop.
+	ctx := testContext(t)
+	for s.hits.of("ListStoreBackorders") == 0 {
+		res, err := cs.CallTool(ctx, &sdk.CallToolParams{Name: "ListStoreBackorders", Arguments: list})
+		if err != nil || res.IsError || resultText(t, res) != string(before) {
+			t.Fatalf("the tool's list differs from REST's: %v %s\n%s", err, resultText(t, res), before)
+		}
+	}
+	res, err := cs.CallTool(ctx, &sdk.CallToolParams{Name: "RecordBackorder", Arguments: map[string]any{
+		"storeId": "S001", "sku": seed.sku, "customerId": seed.customer, "contactPreference": "SMS", "note": "mcp cache"}})
+	if err != nil || res.IsError {
+		t.Fatalf("RecordBackorder: %v %s", err, resultText(t, res))
+	}
+	var rec struct{ ID string }
+	if err := json.Unmarshal([]byte(resultText(t, res)), &rec); err != nil || rec.ID == "" {
+		t.Fatalf("RecordBackorder answered no id: %s", resultText(t, res))
+	}
+	if strings.Contains(string(before), rec.ID) {
+		t.Fatalf("the list had %s before it was recorded", rec.ID)
+	}
+	if _, _, after := s.rest(t, s.tool["ListStoreBackorders"], token, list); !strings.Contains(string(after), rec.ID) {
+		t.Errorf("REST's list after the tool's write lacks %s: the cached answer was served", rec.ID)
 	}
 }
