@@ -67,10 +67,11 @@ func mcpCmd(ctx context.Context, args []string, getenv func(string) string, stdi
 	if err != nil {
 		return err
 	}
-	fac, err := facade.New(exec, db, facade.Options{Log: log, WriteTimeout: cfg.HTTP.RequestTimeout})
+	fac, err := facade.New(exec, db, facade.Options{Log: log, WriteTimeout: cfg.HTTP.RequestTimeout, ResponseCacheBytes: cfg.Facade.ResponseCacheBytes})
 	if err != nil {
 		return err
 	}
+	defer fac.Close()
 	origin := cfg.PublicURL
 	if origin == "" {
 		origin = publicurl.Default
