@@ -9,7 +9,8 @@ import (
 	"strings"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/middletier/middletier/internal/gqlerr"
 )
 
 // Call is one call of an operation that does not come through its REST
@@ -46,7 +47,7 @@ func (f *Facade) Call(ctx context.Context, opID string, c Call) (Answer, error) 
 	}
 	r, berr := op.request(ctx, c)
 	if berr != nil {
-		a := bindErrorAnswer(berr, middleware.GetReqID(ctx))
+		a := bindErrorAnswer(berr, gqlerr.RefFrom(ctx))
 		return Answer{Status: a.status, Body: a.body}, nil
 	}
 	origin := c.Origin

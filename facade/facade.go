@@ -12,7 +12,6 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/go-chi/chi/v5"
-	"github.com/go-chi/chi/v5/middleware"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -138,10 +137,10 @@ func New(exec Executor, ws WriteStore, opts Options) (*Facade, error) {
 		r.Method(op.Method, op.Path, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { f.serve(w, r, op) }))
 	}
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		writeAnswer(w, errorAnswer(http.StatusNotFound, gqlerr.NotFound, fmt.Sprintf("no operation at %s %s", r.Method, r.URL.Path), middleware.GetReqID(r.Context()), nil))
+		writeAnswer(w, errorAnswer(http.StatusNotFound, gqlerr.NotFound, fmt.Sprintf("no operation at %s %s", r.Method, r.URL.Path), gqlerr.RefFrom(r.Context()), nil))
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		writeAnswer(w, errorAnswer(http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", fmt.Sprintf("%s is not allowed on %s", r.Method, r.URL.Path), middleware.GetReqID(r.Context()), nil))
+		writeAnswer(w, errorAnswer(http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", fmt.Sprintf("%s is not allowed on %s", r.Method, r.URL.Path), gqlerr.RefFrom(r.Context()), nil))
 	})
 	f.router = r
 	return f, nil
@@ -207,7 +206,7 @@ type outcome struct {
 func (f *Facade) handle(r *http.Request, op *Operation, origin string) outcome {
 	b, berr := op.bind(r, f.exec.Schema(), f.contract)
 	if berr != nil {
-		return outcome{answer: bindErrorAnswer(berr, middleware.GetReqID(r.Context()))}
+		return outcome{answer: bindErrorAnswer(berr, gqlerr.RefFrom(r.Context()))}
 	}
 	if op.Write {
 		a, replayed := f.write(r, op, b, origin)
@@ -263,7 +262,7 @@ func etagMatches(header, etag string) bool {
 // a write, one that outlives the caller's connection and carries its
 // transaction.
 func (f *Facade) run(ctx context.Context, r *http.Request, op *Operation, vars map[string]any, origin string) answer {
-	reqID := middleware.GetReqID(ctx)
+	ref := gqlerr.RefFrom(ctx)
 	start := graphql.Now()
 	ctx = graphql.StartOperationTrace(ctx)
 	params := &graphql.RawParams{
@@ -283,9 +282,9 @@ func (f *Facade) run(ctx context.Context, r *http.Request, op *Operation, vars m
 	if resp == nil {
 		// The executor gives no response only when the request's context
 		// ended (deadline or client gone).
-		return errorAnswer(http.StatusGatewayTimeout, CodeTimeout, "the request took too long", reqID, nil)
+		return errorAnswer(http.StatusGatewayTimeout, CodeTimeout, "the request took too long", ref, nil)
 	}
-	a := op.shape(resp, r, origin, reqID)
+	a := op.shape(resp, r, origin, ref)
 	// Errors in a 200 are warnings: a source was down for part of it.
 	a.partial = len(resp.Errors) > 0
 	return a

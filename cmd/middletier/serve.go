@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"time"
 
 	"github.com/middletier/middletier/facade"
@@ -64,6 +65,21 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	log := newLogger(stdout, cfg.Log.Level, cfg.Log.Format)
 	log.Info("starting middletier", "config", cfg)
+
+	// Before anything that starts spans is built: each takes its tracer
+	// from the provider installed here (or the no-op one).
+	tracing, err := telemetry.StartTracing(ctx, getenv, buildVersion())
+	if err != nil {
+		return err
+	}
+	defer func() {
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), traceFlushTimeout)
+		defer cancel()
+		if err := tracing.Shutdown(fctx); err != nil {
+			log.Warn("traces not flushed", "err", err)
+		}
+	}()
+	log.Info("tracing", "enabled", tracing.Enabled(), "settings", "OTEL_* environment variables")
 
 	db, err := openStore(ctx, cfg, log)
 	if err != nil {
@@ -137,6 +153,19 @@ func autoSeed(ctx context.Context, cfg config.Config, db *store.DB, log *slog.Lo
 	}
 	log.Info("demo data seeded", "duration", time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// traceFlushTimeout bounds sending the last spans at exit, so that an
+// unreachable collector cannot hold a stopping replica.
+const traceFlushTimeout = 5 * time.Second
+
+// buildVersion is the module version the binary was built from, for
+// service.version ("(devel)" from a work tree).
+func buildVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		return bi.Main.Version
+	}
+	return ""
 }
 
 // buildHandler assembles the HTTP surface over db; closeFn releases its caches.

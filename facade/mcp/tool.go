@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/go-chi/chi/v5/middleware"
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/vektah/gqlparser/v2/ast"
 
@@ -190,7 +189,7 @@ func clean(m map[string]any) (map[string]any, error) {
 func (t *tool) call(ctx context.Context, f Facade, req *sdk.CallToolRequest, origin string) (*sdk.CallToolResult, error) {
 	c, bad := t.rest(req.Params.Arguments)
 	if bad != nil {
-		return errorResult(gqlerr.EncodeBody(gqlerr.BadUserInput, bad.message(), middleware.GetReqID(ctx), bad.details())), nil
+		return errorResult(gqlerr.EncodeBody(gqlerr.BadUserInput, bad.message(), gqlerr.RefFrom(ctx), bad.details())), nil
 	}
 	c.Origin = originFrom(ctx)
 	if c.Origin == "" {

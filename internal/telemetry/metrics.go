@@ -1,6 +1,9 @@
-// Package telemetry holds middletier's metrics: a Prometheus registry of its
-// own (no global registry), HTTP request metrics by route pattern, and the
-// database statement counter.
+// Package telemetry holds middletier's metrics and tracing: a Prometheus
+// registry of its own (no global registry), HTTP request metrics by route
+// pattern and the database statement counter; the OpenTelemetry trace
+// pipeline configured by the standard OTEL_* variables, the HTTP edge of
+// every trace, the traced upstream transport, and the log handler that puts
+// the trace id in every log line.
 package telemetry
 
 import (
