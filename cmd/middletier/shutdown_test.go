@@ -127,7 +127,7 @@ func TestGracefulShutdown(t *testing.T) {
 		}
 	}
 	var tok bytes.Buffer
-	if err := run(ctx, []string{"middletier", "token", "--data-dir", dir, "--user", "avery"}, func(string) string { return "" }, &tok, &tok); err != nil {
+	if err := run(ctx, []string{"middletier", "token", "--data-dir", dir, "--user", "avery"}, func(string) string { return "" }, nil, &tok, &tok); err != nil {
 		t.Fatalf("token: %v\n%s", err, tok.String())
 	}
 	token := strings.TrimSpace(tok.String())
