@@ -147,12 +147,16 @@ func buildHandler(cfg config.Config, db *store.DB, up loaders.Upstream, log *slo
 		exec.Close()
 		return nil, nil, err
 	}
+	closeAll := func() {
+		exec.Close()
+		id.authn.Close()
+	}
 	deps.Authenticate = id.authn.Middleware(server.WriteError)
 	// Links, the connector definition's host and the dev issuer's discovery
 	// URLs all name the address the caller used, or --public-url.
 	pub, err := publicurl.New(cfg.PublicURL, cfg.TrustedProxies)
 	if err != nil {
-		exec.Close()
+		closeAll()
 		return nil, nil, err
 	}
 	var devToken string
@@ -167,15 +171,15 @@ func buildHandler(cfg config.Config, db *store.DB, up loaders.Upstream, log *slo
 	// broken operation file stops the service with its file, line and reason.
 	fac, err := facade.New(exec, db, facade.Options{Origin: pub.Origin, Log: log, WriteTimeout: cfg.HTTP.RequestTimeout})
 	if err != nil {
-		exec.Close()
+		closeAll()
 		return nil, nil, err
 	}
 	deps.Facade = fac
 	if deps.Definition, err = definitionHandler(cfg, pub, fac.Operations(), fac.Schema()); err != nil {
-		exec.Close()
+		closeAll()
 		return nil, nil, err
 	}
-	return server.NewHandler(cfg, deps), exec.Close, nil
+	return server.NewHandler(cfg, deps), closeAll, nil
 }
 
 // playgroundTokenTTL is long because the token is minted once at start and

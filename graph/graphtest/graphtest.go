@@ -124,10 +124,13 @@ func DevAuth(t testing.TB, dir auth.Employees) (*auth.DevIssuer, *auth.Authentic
 		ReadScopes:  []string{config.ScopeRead, config.ScopeReadWrite},
 		WriteScopes: []string{config.ScopeReadWrite},
 		ClockSkew:   time.Minute, Client: dev.Client(), Employees: dir,
+		// The principal cache as deployed, so every test runs the path production takes.
+		CacheTTL: config.Defaults().Auth.CacheTTL, CacheBytes: config.Defaults().Auth.CacheBytes,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(authn.Close)
 	return dev, authn
 }
 
