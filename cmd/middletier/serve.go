@@ -62,6 +62,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	log := newLogger(stdout, cfg.Log.Level, cfg.Log.Format)
 	log.Info("starting middletier", "config", cfg)
+	applyGCDefault(getenv, log)
 
 	db, err := openStore(ctx, cfg, log)
 	if err != nil {
