@@ -19,9 +19,9 @@ import (
 // straight from them (rawjson.go), never building maps: the result is most
 // of a page's bytes, and decoding it into maps and encoding it again cost a
 // sixth of a facade call.
-func (op *Operation) shape(resp *graphql.Response, r *http.Request, origin, requestID string) answer {
+func (op *Operation) shape(resp *graphql.Response, r *http.Request, origin string, ref gqlerr.Ref) answer {
 	internal := func() answer {
-		return errorAnswer(http.StatusInternalServerError, gqlerr.Internal, "internal server error", requestID, nil)
+		return errorAnswer(http.StatusInternalServerError, gqlerr.Internal, "internal server error", ref, nil)
 	}
 	dec := newRawDecoder(resp.Data)
 	found, missing, err := descend(dec, len(resp.Data) > 0, op.Result)
@@ -41,13 +41,13 @@ func (op *Operation) shape(resp *graphql.Response, r *http.Request, origin, requ
 	}
 	switch {
 	case len(fatal) > 0:
-		return op.graphQLErrorAnswer(fatal, requestID)
+		return op.graphQLErrorAnswer(fatal, ref)
 	case !found:
 		// A nullable lookup (product(sku:)) found nothing.
 		if missing == "" {
 			missing = "result"
 		}
-		return errorAnswer(http.StatusNotFound, gqlerr.NotFound, fmt.Sprintf("%s not found", missing), requestID, nil)
+		return errorAnswer(http.StatusNotFound, gqlerr.NotFound, fmt.Sprintf("%s not found", missing), ref, nil)
 	}
 
 	var warnings []byte
