@@ -65,6 +65,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	log := newLogger(stdout, cfg.Log.Level, cfg.Log.Format)
 	log.Info("starting middletier", "config", cfg)
+	applyGCDefault(getenv, log)
 
 	// Before anything that starts spans is built: each takes its tracer
 	// from the provider installed here (or the no-op one).
@@ -243,12 +244,16 @@ func buildHandler(cfg config.Config, db *store.DB, up loaders.Upstream, stopping
 		exec.Close()
 		return nil, nil, err
 	}
+	closeAll := func() {
+		exec.Close()
+		id.authn.Close()
+	}
 	deps.Authenticate = id.authn.Middleware(server.WriteError)
 	// Links, the connector definition's host and the dev issuer's discovery
 	// URLs all name the address the caller used, or --public-url.
 	pub, err := publicurl.New(cfg.PublicURL, cfg.TrustedProxies)
 	if err != nil {
-		exec.Close()
+		closeAll()
 		return nil, nil, err
 	}
 	var devToken string
@@ -268,10 +273,11 @@ func buildHandler(cfg config.Config, db *store.DB, up loaders.Upstream, stopping
 		ResponseCacheBytes: cfg.Facade.ResponseCacheBytes, CacheMetrics: metrics,
 	})
 	if err != nil {
-		exec.Close()
+		closeAll()
 		return nil, nil, err
 	}
-	closeAll := func() { fac.Close(); exec.Close() }
+	closeBase := closeAll
+	closeAll = func() { fac.Close(); closeBase() }
 	deps.Facade = fac
 	if deps.Definition, err = definitionHandler(cfg, pub, fac.Operations(), fac.Schema()); err != nil {
 		closeAll()
