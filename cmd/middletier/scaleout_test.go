@@ -54,7 +54,7 @@ func startReplica(t *testing.T, args ...string) replica {
 		t.Fatal(err)
 	}
 	t.Cleanup(closeUp)
-	h, closeFn, err := buildHandler(cfg, db, up, sh, log)
+	h, closeFn, err := buildHandler(cfg, db, up, sh, nil, log)
 	if err != nil {
 		t.Fatal(err)
 	}
