@@ -184,10 +184,10 @@ func scenarios() []scenario {
 		cmp := []comparison{{basePerRow(n), "cpu"}, {baseJoin(n), "cpu"}}
 		if n != 5 {
 			out = append(out,
-				scenario{Name: basePerRow(n), On: onBaseline, Xacts: n == 100, Targets: func(e *env) vegeta.Targeter {
+				scenario{Name: basePerRow(n), On: onBaseline, Targets: func(e *env) vegeta.Targeter {
 					return vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodGet, URL: fmt.Sprintf("%s/perrow?store=S001&n=%d", e.Baseline, n)})
 				}},
-				scenario{Name: baseJoin(n), On: onBaseline, Xacts: n == 100, Targets: func(e *env) vegeta.Targeter {
+				scenario{Name: baseJoin(n), On: onBaseline, Targets: func(e *env) vegeta.Targeter {
 					return vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodGet, URL: fmt.Sprintf("%s/join?store=S001&n=%d", e.Baseline, n)})
 				}},
 			)
@@ -198,7 +198,9 @@ func scenarios() []scenario {
 		out = append(out,
 			scenario{Name: gqlName, On: onService, GraphQL: true, Compare: cmp,
 				Targets: graphQL("ListStoreBackorders", fixed(map[string]any{"storeId": "S001", "first": n}), avery)},
-			scenario{Name: fmt.Sprintf("facade ListStoreBackorders %d", n), On: onService, Xacts: true,
+			// Transactions are counted for the pages of 5 and 100 only: each
+			// count waits twice for PostgreSQL to publish its counters.
+			scenario{Name: fmt.Sprintf("facade ListStoreBackorders %d", n), On: onService, Xacts: n != 20,
 				Compare: append(cmp, comparison{gqlName, "cpu"}),
 				Targets: get(fmt.Sprintf("/api/v1/stores/S001/backorders?pageSize=%d", n), false, avery)},
 		)
