@@ -65,7 +65,7 @@ func bench(ctx context.Context, o options, logw io.Writer) (rep *report, err err
 			}
 		}
 	}()
-	rep = &report{Machine: machine(), Command: strings.Join(os.Args, " ")}
+	rep = &report{Machine: machine(), Window: o.Duration, Warmup: o.Warmup}
 	if r.bin = o.Binary; r.bin == "" {
 		r.logf("building middletier")
 		if r.bin, err = buildMiddletier(ctx, r.tmp); err != nil {

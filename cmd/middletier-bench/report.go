@@ -11,10 +11,10 @@ import (
 
 // report is one run: every scenario's result, the targets, the machine.
 type report struct {
-	Engine  string
-	Scale   int
-	Command string
-	Machine machineInfo
+	Engine         string
+	Scale          int
+	Window, Warmup time.Duration
+	Machine        machineInfo
 	// LoadBefore, LoadMax and LoadAfter are the 1-minute load average
 	// before, at its highest after a scenario, and after the run: the
 	// machine may be shared.
@@ -131,8 +131,8 @@ var header = []string{"scenario", "in flight", "requests", "failed", "req/s", "p
 
 func (rep *report) intro() string {
 	m := rep.Machine
-	return fmt.Sprintf("engine %s, seed scale %d; %s, %d CPUs (%s), %s; 1-min load average %.2f before, %.2f at most, %.2f after",
-		rep.Engine, rep.Scale, m.OS, m.CPUs, m.CPUModel, m.GoVersion, rep.LoadBefore, rep.LoadMax, rep.LoadAfter)
+	return fmt.Sprintf("engine %s, seed scale %d, each scenario measured for %s after %s of warm-up; %s, %d CPUs (%s), %s; 1-min load average %.2f before, %.2f at most, %.2f after",
+		rep.Engine, rep.Scale, rep.Window, rep.Warmup, m.OS, m.CPUs, m.CPUModel, m.GoVersion, rep.LoadBefore, rep.LoadMax, rep.LoadAfter)
 }
 
 // Text writes the tables for a terminal.
