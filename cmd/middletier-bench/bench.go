@@ -58,13 +58,6 @@ func bench(ctx context.Context, o options, logw io.Writer) (rep *report, err err
 		return nil, err
 	}
 	defer os.RemoveAll(r.tmp)
-	defer func() {
-		for _, p := range r.procs {
-			if serr := p.Stop(); serr != nil {
-				err = errors.Join(err, serr)
-			}
-		}
-	}()
 	rep = &report{Machine: machine(), Window: o.Duration, Warmup: o.Warmup}
 	if r.bin = o.Binary; r.bin == "" {
 		r.logf("building middletier")
@@ -85,6 +78,15 @@ func bench(ctx context.Context, o options, logw io.Writer) (rep *report, err err
 		return nil, err
 	}
 	defer r.up.stop()
+	// The servers stop first (defers run last in, first out): before their
+	// upstreams and before their database is dropped.
+	defer func() {
+		for _, p := range r.procs {
+			if serr := p.Stop(); serr != nil {
+				err = errors.Join(err, serr)
+			}
+		}
+	}()
 	r.meter = &meter{db: r.db, up: r.up}
 	if r.meter.proc, err = procfs.NewDefaultFS(); err != nil {
 		return nil, err
