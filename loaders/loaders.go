@@ -10,6 +10,10 @@ import (
 	"time"
 
 	"github.com/vikstrous/dataloadgen"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/middletier/middletier/internal/store"
 	"github.com/middletier/middletier/internal/upstream"
@@ -110,18 +114,19 @@ func New(src Source, up Upstream, wait time.Duration) *Loaders {
 		wait = DefaultWait
 	}
 	opt := dataloadgen.WithWait(wait)
+	tr := otel.Tracer(tracerName)
 	return &Loaders{
-		Store:         dataloadgen.NewMappedLoader(src.StoresByID, opt),
-		Product:       dataloadgen.NewMappedLoader(src.ProductsBySKU, opt),
-		Customer:      dataloadgen.NewMappedLoader(src.CustomersByID, opt),
-		Employee:      dataloadgen.NewMappedLoader(src.EmployeesByID, opt),
-		Backorder:     dataloadgen.NewMappedLoader(src.BackordersByID, opt),
-		Event:         dataloadgen.NewMappedLoader(src.EventsByID, opt),
-		Inventory:     dataloadgen.NewMappedLoader(src.InventoryByKeys, opt),
-		StockBySKU:    dataloadgen.NewMappedLoader(withEmpty(src.StockBySKU), opt),
-		History:       dataloadgen.NewMappedLoader(withEmpty(src.BackorderHistory), opt),
-		AttendeeCount: dataloadgen.NewMappedLoader(withEmpty(src.AttendeeCounts), opt),
-		InventoryPage: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []InventoryPageKey) (map[InventoryPageKey]store.Paged[store.Inventory], error) {
+		Store:         dataloadgen.NewMappedLoader(batch(tr, "Store", src.StoresByID), opt),
+		Product:       dataloadgen.NewMappedLoader(batch(tr, "Product", src.ProductsBySKU), opt),
+		Customer:      dataloadgen.NewMappedLoader(batch(tr, "Customer", src.CustomersByID), opt),
+		Employee:      dataloadgen.NewMappedLoader(batch(tr, "Employee", src.EmployeesByID), opt),
+		Backorder:     dataloadgen.NewMappedLoader(batch(tr, "Backorder", src.BackordersByID), opt),
+		Event:         dataloadgen.NewMappedLoader(batch(tr, "Event", src.EventsByID), opt),
+		Inventory:     dataloadgen.NewMappedLoader(batch(tr, "Inventory", src.InventoryByKeys), opt),
+		StockBySKU:    dataloadgen.NewMappedLoader(batch(tr, "StockBySKU", withEmpty(src.StockBySKU)), opt),
+		History:       dataloadgen.NewMappedLoader(batch(tr, "History", withEmpty(src.BackorderHistory)), opt),
+		AttendeeCount: dataloadgen.NewMappedLoader(batch(tr, "AttendeeCount", withEmpty(src.AttendeeCounts)), opt),
+		InventoryPage: dataloadgen.NewMappedLoader(batch(tr, "InventoryPage", func(ctx context.Context, keys []InventoryPageKey) (map[InventoryPageKey]store.Paged[store.Inventory], error) {
 			return grouped(ctx, keys,
 				func(k InventoryPageKey) (string, InventoryPageKey) {
 					return k.StoreID, InventoryPageKey{LowStockOnly: k.LowStockOnly, First: k.First, After: k.After}
@@ -129,8 +134,8 @@ func New(src Source, up Upstream, wait time.Duration) *Loaders {
 				func(ctx context.Context, ids []string, g InventoryPageKey) (map[string]store.Paged[store.Inventory], error) {
 					return src.InventoryPages(ctx, ids, store.InventoryFilter{LowStockOnly: g.LowStockOnly}, store.Page{First: g.First, After: g.After})
 				})
-		}, opt),
-		BackorderPages: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []BackorderPageKey) (map[BackorderPageKey]store.Paged[store.Backorder], error) {
+		}), opt),
+		BackorderPages: dataloadgen.NewMappedLoader(batch(tr, "BackorderPages", func(ctx context.Context, keys []BackorderPageKey) (map[BackorderPageKey]store.Paged[store.Backorder], error) {
 			return grouped(ctx, keys,
 				func(k BackorderPageKey) (string, BackorderPageKey) {
 					return k.OwnerID, BackorderPageKey{ByCustomer: k.ByCustomer, Status: k.Status, StoreID: k.StoreID, First: k.First, After: k.After}
@@ -138,8 +143,8 @@ func New(src Source, up Upstream, wait time.Duration) *Loaders {
 				func(ctx context.Context, ids []string, g BackorderPageKey) (map[string]store.Paged[store.Backorder], error) {
 					return src.BackorderPages(ctx, ids, g.ByCustomer, store.BackorderFilter{Status: g.Status, StoreID: g.StoreID}, store.Page{First: g.First, After: g.After})
 				})
-		}, opt),
-		RSVP: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []RSVPKey) (map[RSVPKey]store.RSVP, error) {
+		}), opt),
+		RSVP: dataloadgen.NewMappedLoader(batch(tr, "RSVP", func(ctx context.Context, keys []RSVPKey) (map[RSVPKey]store.RSVP, error) {
 			events := make(map[string][]string)
 			for _, k := range keys {
 				events[k.EmployeeID] = append(events[k.EmployeeID], k.EventID)
@@ -156,11 +161,35 @@ func New(src Source, up Upstream, wait time.Duration) *Loaders {
 				}
 			}
 			return out, nil
-		}, opt),
-		LeaveBalance: dataloadgen.NewMappedLoader(hr.LeaveBalances(up), opt),
-		Restock:      dataloadgen.NewMappedLoader(supply.NextRestocks(up), opt),
-		NewsPage:     dataloadgen.NewMappedLoader(news.Pages(up), opt),
-		OpeningHours: dataloadgen.NewMappedLoader(hours.OpeningHours(up), opt),
+		}), opt),
+		LeaveBalance: dataloadgen.NewMappedLoader(batch(tr, "LeaveBalance", hr.LeaveBalances(up)), opt),
+		Restock:      dataloadgen.NewMappedLoader(batch(tr, "Restock", supply.NextRestocks(up)), opt),
+		NewsPage:     dataloadgen.NewMappedLoader(batch(tr, "NewsPage", news.Pages(up)), opt),
+		OpeningHours: dataloadgen.NewMappedLoader(batch(tr, "OpeningHours", hours.OpeningHours(up)), opt),
+	}
+}
+
+// tracerName is the instrumentation scope of the loaders' spans.
+const tracerName = "github.com/middletier/middletier/loaders"
+
+// batch gives every batch fetch a span ("loader Store", with the number of
+// keys) whose children are the batch's SQL statements or upstream calls: a
+// trace shows one batch where N+1 would show N. One span per batch, never
+// per key: dataloadgen's own tracer option starts spans for every Load.
+func batch[K comparable, V any](tr trace.Tracer, name string, fetch func(context.Context, []K) (map[K]V, error)) func(context.Context, []K) (map[K]V, error) {
+	name = "loader " + name
+	return func(ctx context.Context, keys []K) (map[K]V, error) {
+		ctx, span := tr.Start(ctx, name)
+		defer span.End()
+		if span.IsRecording() {
+			span.SetAttributes(attribute.Int("loader.keys", len(keys)))
+		}
+		m, err := fetch(ctx, keys)
+		if err != nil && span.IsRecording() {
+			span.RecordError(err)
+			span.SetStatus(codes.Error, "batch failed")
+		}
+		return m, err
 	}
 }
 
