@@ -125,7 +125,7 @@ func (r *benchRun) prepare(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.e = &env{P: p}
+	r.e = &env{P: p, Bases: map[string]string{}}
 	for login, dst := range map[string]*string{"avery": &r.e.Avery, "blake": &r.e.Blake} {
 		out, err := runCommand(ctx, r.bin, append([]string{"token", "--user", login, "--ttl", "24h"}, r.db.args()...)...)
 		if err != nil {
@@ -138,11 +138,10 @@ func (r *benchRun) prepare(ctx context.Context) error {
 			return err
 		}
 	}
-	svc, err := r.startService(ctx, onService, false)
+	svc, err := r.startService(ctx, onService)
 	if err != nil {
 		return err
 	}
-	r.e.Base = svc.Base
 	body, ctype, err := fetch(ctx, svc.Base+"/api/v1/stores", r.e.Avery)
 	if err != nil {
 		return fmt.Errorf("facade ListStores for the bare handler's bytes: %w", err)
@@ -173,19 +172,22 @@ func (r *benchRun) prepare(ctx context.Context) error {
 }
 
 // startService runs `middletier serve` on the benchmark's database and
-// demos; cold makes every upstream cache miss.
-func (r *benchRun) startService(ctx context.Context, name string, cold bool) (*process, error) {
+// demos, set up as name says (onService, onCached, onCold).
+func (r *benchRun) startService(ctx context.Context, name string) (*process, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
-	upArgs, err := r.up.ServeArgs(cold)
+	upArgs, err := r.up.ServeArgs(name == onCold)
 	if err != nil {
 		return nil, err
 	}
 	args := append([]string{"serve", "--addr", addr, "--auto-seed=false"}, r.db.args()...)
 	args = append(args, upArgs...)
-	if r.debugAddr != "" && !cold {
+	if name != onCached {
+		args = append(args, "--response-cache-bytes=0")
+	}
+	if r.debugAddr != "" && name == onService {
 		args = append(args, "--debug-addr", r.debugAddr)
 	}
 	args = append(args, r.opts.ServeArgs...)
@@ -195,18 +197,18 @@ func (r *benchRun) startService(ctx context.Context, name string, cold bool) (*p
 		return nil, err
 	}
 	r.procs[name] = p
+	r.e.Bases[name] = p.Base
 	return p, nil
 }
 
 // scenario warms s up, then measures one window of it.
 func (r *benchRun) scenario(ctx context.Context, s scenario) (result, error) {
 	p := r.procs[s.On]
-	if p == nil && s.On == onCold {
+	if p == nil && s.On != onBaseline {
 		var err error
-		if p, err = r.startService(ctx, onCold, true); err != nil {
+		if p, err = r.startService(ctx, s.On); err != nil {
 			return result{}, err
 		}
-		r.e.Cold = p.Base
 	}
 	conc := s.Concurrency
 	if conc == 0 {

@@ -117,6 +117,12 @@ func checkReport(t *testing.T, rep *report, postgres bool) {
 	if r := rep.find("facade GetMyHome cold (upstreams 50 ms)"); r == nil || r.Upstream <= 0 {
 		t.Errorf("cold GetMyHome: %+v, want upstream calls counted (every cache misses)", r)
 	}
+	// The response cache rows must reach the service that has it on (and
+	// the engine rows the one that has it off): after the warm-up filled
+	// it, a call sends less SQL than the same call run through the engine.
+	if c, e := rep.find("facade ListStores (response cache)"), rep.find("facade ListStores"); c == nil || e == nil || !(c.Stmts < e.Stmts) {
+		t.Errorf("ListStores: %+v from the response cache, %+v without; want less SQL from the cache", c, e)
+	}
 	if r := rep.find("middletier /healthz"); r == nil || r.Upstream != 0 {
 		t.Errorf("/healthz: %+v, want no upstream calls", r)
 	}

@@ -18,9 +18,15 @@ import (
 
 // Where a scenario's requests go.
 const (
-	onService  = "middletier"      // the service, upstream caches on
-	onCold     = "middletier-cold" // a second service whose upstream caches always miss
-	onBaseline = "baseline"        // the hand-written baselines
+	// onService is the engine at work: the facade's response cache is off,
+	// so every call runs its document (the upstream caches stay on).
+	onService = "middletier"
+	// onCached is a second service on its defaults, response cache on.
+	onCached = "middletier-cached"
+	// onCold is a third whose caches always miss (response cache off,
+	// upstream cache lifetimes 1ns).
+	onCold     = "middletier-cold"
+	onBaseline = "baseline" // the hand-written baselines
 )
 
 // latencyConcurrency is the fixed load of the latency scenarios: a few
@@ -64,10 +70,12 @@ type comparison struct {
 // env is what requests are built from: addresses, tokens and ids from the
 // seeded data.
 type env struct {
-	Base, Cold, Baseline string
-	Avery, Blake         string // bearer tokens
-	P                    params
-	seq                  atomic.Int64
+	Baseline string
+	// Bases are the services' URLs by where (onService, onCached, onCold).
+	Bases        map[string]string
+	Avery, Blake string // bearer tokens
+	P            params
+	seq          atomic.Int64
 }
 
 // params are ids and search words picked from the seeded data, so the
@@ -100,14 +108,10 @@ func static(t vegeta.Target) func(*env) vegeta.Targeter {
 	return func(*env) vegeta.Targeter { return vegeta.NewStaticTargeter(t) }
 }
 
-// get is an authenticated GET on the service (or, cold, on the cold one).
-func get(path string, cold bool, as func(*env) string) func(*env) vegeta.Targeter {
+// get is an authenticated GET on the service called on.
+func get(path string, on string, as func(*env) string) func(*env) vegeta.Targeter {
 	return func(e *env) vegeta.Targeter {
-		base := e.Base
-		if cold {
-			base = e.Cold
-		}
-		return vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodGet, URL: base + path, Header: bearer(as(e))})
+		return vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodGet, URL: e.Bases[on] + path, Header: bearer(as(e))})
 	}
 }
 
@@ -119,11 +123,11 @@ func graphQL(op string, vars func(*env) map[string]any, as func(*env) string) fu
 		h.Set("Content-Type", "application/json")
 		if vars == nil {
 			body, _ := json.Marshal(map[string]any{"query": doc})
-			return vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodPost, URL: e.Base + "/graphql", Body: body, Header: h})
+			return vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodPost, URL: e.Bases[onService] + "/graphql", Body: body, Header: h})
 		}
 		return func(t *vegeta.Target) error {
 			body, err := json.Marshal(map[string]any{"query": doc, "variables": vars(e)})
-			*t = vegeta.Target{Method: http.MethodPost, URL: e.Base + "/graphql", Body: body, Header: h}
+			*t = vegeta.Target{Method: http.MethodPost, URL: e.Bases[onService] + "/graphql", Body: body, Header: h}
 			return err
 		}
 	}
@@ -138,7 +142,7 @@ func post(path func(*env) string, body func(*env) any, as func(*env) string) fun
 			h := bearer(as(e))
 			h.Set("Content-Type", "application/json")
 			h.Set("Idempotency-Key", fmt.Sprintf("bench-%d", e.seq.Add(1)))
-			*t = vegeta.Target{Method: http.MethodPost, URL: e.Base + "/api/v1" + path(e), Body: b, Header: h}
+			*t = vegeta.Target{Method: http.MethodPost, URL: e.Bases[onService] + "/api/v1" + path(e), Body: b, Header: h}
 			return err
 		}
 	}
@@ -166,18 +170,18 @@ func scenarios() []scenario {
 	var out []scenario
 	out = append(out,
 		scenario{Name: baseHealthz, On: onService, Targets: func(e *env) vegeta.Targeter {
-			return vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodGet, URL: e.Base + "/healthz"})
+			return vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodGet, URL: e.Bases[onService] + "/healthz"})
 		}},
 		scenario{Name: "graphql {__typename}", On: onService, GraphQL: true, Compare: []comparison{{baseHealthz, "rps"}},
 			Targets: func(e *env) vegeta.Targeter {
 				h := bearer(e.Avery)
 				h.Set("Content-Type", "application/json")
-				return vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodPost, URL: e.Base + "/graphql", Body: []byte(`{"query":"{__typename}"}`), Header: h})
+				return vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodPost, URL: e.Bases[onService] + "/graphql", Body: []byte(`{"query":"{__typename}"}`), Header: h})
 			}},
 		scenario{Name: baseBytes, On: onBaseline, Targets: func(e *env) vegeta.Targeter {
 			return vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodGet, URL: e.Baseline + "/bytes"})
 		}},
-		scenario{Name: "facade ListStores", On: onService, Compare: []comparison{{baseBytes, "rps"}}, Targets: get("/api/v1/stores", false, avery)},
+		scenario{Name: "facade ListStores", On: onService, Compare: []comparison{{baseBytes, "rps"}}, Targets: get("/api/v1/stores", onService, avery)},
 		scenario{Name: "graphql ListStores", On: onService, GraphQL: true, Targets: graphQL("ListStores", nil, avery)},
 	)
 	for _, n := range []int{5, 20, 100} {
@@ -202,7 +206,7 @@ func scenarios() []scenario {
 			// count waits twice for PostgreSQL to publish its counters.
 			scenario{Name: fmt.Sprintf("facade ListStoreBackorders %d", n), On: onService, Xacts: n != 20,
 				Compare: append(cmp, comparison{gqlName, "cpu"}),
-				Targets: get(fmt.Sprintf("/api/v1/stores/S001/backorders?pageSize=%d", n), false, avery)},
+				Targets: get(fmt.Sprintf("/api/v1/stores/S001/backorders?pageSize=%d", n), onService, avery)},
 		)
 	}
 	reads := []struct {
@@ -225,7 +229,7 @@ func scenarios() []scenario {
 						path = fmt.Sprintf(path, url.QueryEscape(fmt.Sprint(v)))
 					}
 				}
-				return get(path, false, avery)(e)
+				return get(path, onService, avery)(e)
 			}},
 		)
 	}
@@ -233,9 +237,17 @@ func scenarios() []scenario {
 		scenario{Name: "graphql GetMyHome warm (upstreams 50 ms)", On: onService, GraphQL: true, Concurrency: latencyConcurrency, Latency: injectedLatency,
 			Targets: graphQL("GetMyHome", nil, avery)},
 		scenario{Name: "facade GetMyHome warm (upstreams 50 ms)", On: onService, Warnings: true, Concurrency: latencyConcurrency, Latency: injectedLatency,
-			Compare: []comparison{{"graphql GetMyHome warm (upstreams 50 ms)", "cpu"}}, Targets: get("/api/v1/me/home", false, avery)},
+			Compare: []comparison{{"graphql GetMyHome warm (upstreams 50 ms)", "cpu"}}, Targets: get("/api/v1/me/home", onService, avery)},
 		scenario{Name: "facade GetMyHome cold (upstreams 50 ms)", On: onCold, Warnings: true, Concurrency: latencyConcurrency, Latency: injectedLatency,
-			Targets: get("/api/v1/me/home", true, avery)},
+			Targets: get("/api/v1/me/home", onCold, avery)},
+		// The same reads answered from the response cache (after the
+		// warm-up's first call filled it).
+		scenario{Name: "facade ListStores (response cache)", On: onCached, Compare: []comparison{{baseBytes, "rps"}, {"facade ListStores", "cpu"}},
+			Targets: get("/api/v1/stores", onCached, avery)},
+		scenario{Name: "facade ListStoreBackorders 100 (response cache)", On: onCached, Compare: []comparison{{baseJoin(100), "cpu"}, {"facade ListStoreBackorders 100", "cpu"}},
+			Targets: get("/api/v1/stores/S001/backorders?pageSize=100", onCached, avery)},
+		scenario{Name: "facade GetMyHome (response cache, upstreams 50 ms)", On: onCached, Warnings: true, Concurrency: latencyConcurrency, Latency: injectedLatency,
+			Compare: []comparison{{"facade GetMyHome warm (upstreams 50 ms)", "cpu"}}, Targets: get("/api/v1/me/home", onCached, avery)},
 	)
 	// Writes: each a new call (fresh idempotency key), as a maker's app
 	// makes them.
