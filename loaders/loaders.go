@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/vikstrous/dataloadgen"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -49,9 +48,11 @@ type Upstream = upstream.Finder
 // NewsPageKey asks for one page of company news.
 type NewsPageKey = news.PageKey
 
-// DefaultWait is the batch window. Every nested level of a query waits one
-// window, so it stays short; a busy machine may split a level into a few
-// batches, never into one statement per item.
+// DefaultWait is the batch window of Keyed.Load: reads of resolvers that
+// fan in independently (root fields, relations of lone objects, lists
+// nested in lists) wait it once per level. A list's relations are read with
+// their page and wait none (resolvers.batch). It stays short; a busy machine
+// may split such a level into a few batches, never into one statement per item.
 const DefaultWait = 2 * time.Millisecond
 
 // InventoryPageKey asks for one page of one store's inventory.
@@ -82,28 +83,28 @@ type RSVPKey struct {
 
 // Loaders holds one request's loaders.
 type Loaders struct {
-	Store          *dataloadgen.Loader[string, store.Store]
-	Product        *dataloadgen.Loader[string, store.Product]
-	Customer       *dataloadgen.Loader[string, store.Customer]
-	Employee       *dataloadgen.Loader[string, store.Employee]
-	Backorder      *dataloadgen.Loader[string, store.Backorder]
-	Event          *dataloadgen.Loader[string, store.Event]
-	Inventory      *dataloadgen.Loader[store.InventoryKey, store.Inventory]
-	StockBySKU     *dataloadgen.Loader[string, []store.Inventory]
-	History        *dataloadgen.Loader[string, []store.StatusChange]
-	AttendeeCount  *dataloadgen.Loader[string, int]
-	InventoryPage  *dataloadgen.Loader[InventoryPageKey, store.Paged[store.Inventory]]
-	BackorderPages *dataloadgen.Loader[BackorderPageKey, store.Paged[store.Backorder]]
-	RSVP           *dataloadgen.Loader[RSVPKey, store.RSVP]
+	Store          *Keyed[string, store.Store]
+	Product        *Keyed[string, store.Product]
+	Customer       *Keyed[string, store.Customer]
+	Employee       *Keyed[string, store.Employee]
+	Backorder      *Keyed[string, store.Backorder]
+	Event          *Keyed[string, store.Event]
+	Inventory      *Keyed[store.InventoryKey, store.Inventory]
+	StockBySKU     *Keyed[string, []store.Inventory]
+	History        *Keyed[string, []store.StatusChange]
+	AttendeeCount  *Keyed[string, int]
+	InventoryPage  *Keyed[InventoryPageKey, store.Paged[store.Inventory]]
+	BackorderPages *Keyed[BackorderPageKey, store.Paged[store.Backorder]]
+	RSVP           *Keyed[RSVPKey, store.RSVP]
 	// LeaveBalance is keyed by employee id; an employee HR does not know
-	// loads as dataloadgen.ErrNotFound.
-	LeaveBalance *dataloadgen.Loader[string, hr.LeaveBalance]
-	// Restock loads as dataloadgen.ErrNotFound when none is scheduled.
-	Restock  *dataloadgen.Loader[supply.RestockKey, supply.Restock]
-	NewsPage *dataloadgen.Loader[NewsPageKey, news.Page]
-	// OpeningHours loads as dataloadgen.ErrNotFound for a store the hours
+	// loads as ErrNotFound.
+	LeaveBalance *Keyed[string, hr.LeaveBalance]
+	// Restock loads as ErrNotFound when none is scheduled.
+	Restock  *Keyed[supply.RestockKey, supply.Restock]
+	NewsPage *Keyed[NewsPageKey, news.Page]
+	// OpeningHours loads as ErrNotFound for a store the hours
 	// service does not know.
-	OpeningHours *dataloadgen.Loader[string, hours.Hours]
+	OpeningHours *Keyed[string, hours.Hours]
 }
 
 // New builds a fresh set of loaders over src and up for one request; wait is
@@ -113,20 +114,19 @@ func New(src Source, up Upstream, wait time.Duration) *Loaders {
 	if wait <= 0 {
 		wait = DefaultWait
 	}
-	opt := dataloadgen.WithWait(wait)
 	tr := otel.Tracer(tracerName)
 	return &Loaders{
-		Store:         dataloadgen.NewMappedLoader(batch(tr, "Store", src.StoresByID), opt),
-		Product:       dataloadgen.NewMappedLoader(batch(tr, "Product", src.ProductsBySKU), opt),
-		Customer:      dataloadgen.NewMappedLoader(batch(tr, "Customer", src.CustomersByID), opt),
-		Employee:      dataloadgen.NewMappedLoader(batch(tr, "Employee", src.EmployeesByID), opt),
-		Backorder:     dataloadgen.NewMappedLoader(batch(tr, "Backorder", src.BackordersByID), opt),
-		Event:         dataloadgen.NewMappedLoader(batch(tr, "Event", src.EventsByID), opt),
-		Inventory:     dataloadgen.NewMappedLoader(batch(tr, "Inventory", src.InventoryByKeys), opt),
-		StockBySKU:    dataloadgen.NewMappedLoader(batch(tr, "StockBySKU", withEmpty(src.StockBySKU)), opt),
-		History:       dataloadgen.NewMappedLoader(batch(tr, "History", withEmpty(src.BackorderHistory)), opt),
-		AttendeeCount: dataloadgen.NewMappedLoader(batch(tr, "AttendeeCount", withEmpty(src.AttendeeCounts)), opt),
-		InventoryPage: dataloadgen.NewMappedLoader(batch(tr, "InventoryPage", func(ctx context.Context, keys []InventoryPageKey) (map[InventoryPageKey]store.Paged[store.Inventory], error) {
+		Store:         newKeyed(batch(tr, "Store", src.StoresByID), wait),
+		Product:       newKeyed(batch(tr, "Product", src.ProductsBySKU), wait),
+		Customer:      newKeyed(batch(tr, "Customer", src.CustomersByID), wait),
+		Employee:      newKeyed(batch(tr, "Employee", src.EmployeesByID), wait),
+		Backorder:     newKeyed(batch(tr, "Backorder", src.BackordersByID), wait),
+		Event:         newKeyed(batch(tr, "Event", src.EventsByID), wait),
+		Inventory:     newKeyed(batch(tr, "Inventory", src.InventoryByKeys), wait),
+		StockBySKU:    newKeyed(batch(tr, "StockBySKU", withEmpty(src.StockBySKU)), wait),
+		History:       newKeyed(batch(tr, "History", withEmpty(src.BackorderHistory)), wait),
+		AttendeeCount: newKeyed(batch(tr, "AttendeeCount", withEmpty(src.AttendeeCounts)), wait),
+		InventoryPage: newKeyed(batch(tr, "InventoryPage", func(ctx context.Context, keys []InventoryPageKey) (map[InventoryPageKey]store.Paged[store.Inventory], error) {
 			return grouped(ctx, keys,
 				func(k InventoryPageKey) (string, InventoryPageKey) {
 					return k.StoreID, InventoryPageKey{LowStockOnly: k.LowStockOnly, First: k.First, After: k.After}
@@ -134,8 +134,8 @@ func New(src Source, up Upstream, wait time.Duration) *Loaders {
 				func(ctx context.Context, ids []string, g InventoryPageKey) (map[string]store.Paged[store.Inventory], error) {
 					return src.InventoryPages(ctx, ids, store.InventoryFilter{LowStockOnly: g.LowStockOnly}, store.Page{First: g.First, After: g.After})
 				})
-		}), opt),
-		BackorderPages: dataloadgen.NewMappedLoader(batch(tr, "BackorderPages", func(ctx context.Context, keys []BackorderPageKey) (map[BackorderPageKey]store.Paged[store.Backorder], error) {
+		}), wait),
+		BackorderPages: newKeyed(batch(tr, "BackorderPages", func(ctx context.Context, keys []BackorderPageKey) (map[BackorderPageKey]store.Paged[store.Backorder], error) {
 			return grouped(ctx, keys,
 				func(k BackorderPageKey) (string, BackorderPageKey) {
 					return k.OwnerID, BackorderPageKey{ByCustomer: k.ByCustomer, Status: k.Status, StoreID: k.StoreID, First: k.First, After: k.After}
@@ -143,8 +143,8 @@ func New(src Source, up Upstream, wait time.Duration) *Loaders {
 				func(ctx context.Context, ids []string, g BackorderPageKey) (map[string]store.Paged[store.Backorder], error) {
 					return src.BackorderPages(ctx, ids, g.ByCustomer, store.BackorderFilter{Status: g.Status, StoreID: g.StoreID}, store.Page{First: g.First, After: g.After})
 				})
-		}), opt),
-		RSVP: dataloadgen.NewMappedLoader(batch(tr, "RSVP", func(ctx context.Context, keys []RSVPKey) (map[RSVPKey]store.RSVP, error) {
+		}), wait),
+		RSVP: newKeyed(batch(tr, "RSVP", func(ctx context.Context, keys []RSVPKey) (map[RSVPKey]store.RSVP, error) {
 			events := make(map[string][]string)
 			for _, k := range keys {
 				events[k.EmployeeID] = append(events[k.EmployeeID], k.EventID)
@@ -161,11 +161,11 @@ func New(src Source, up Upstream, wait time.Duration) *Loaders {
 				}
 			}
 			return out, nil
-		}), opt),
-		LeaveBalance: dataloadgen.NewMappedLoader(batch(tr, "LeaveBalance", hr.LeaveBalances(up)), opt),
-		Restock:      dataloadgen.NewMappedLoader(batch(tr, "Restock", supply.NextRestocks(up)), opt),
-		NewsPage:     dataloadgen.NewMappedLoader(batch(tr, "NewsPage", news.Pages(up)), opt),
-		OpeningHours: dataloadgen.NewMappedLoader(batch(tr, "OpeningHours", hours.OpeningHours(up)), opt),
+		}), wait),
+		LeaveBalance: newKeyed(batch(tr, "LeaveBalance", hr.LeaveBalances(up)), wait),
+		Restock:      newKeyed(batch(tr, "Restock", supply.NextRestocks(up)), wait),
+		NewsPage:     newKeyed(batch(tr, "NewsPage", news.Pages(up)), wait),
+		OpeningHours: newKeyed(batch(tr, "OpeningHours", hours.OpeningHours(up)), wait),
 	}
 }
 
@@ -194,7 +194,7 @@ func batch[K comparable, V any](tr trace.Tracer, name string, fetch func(context
 }
 
 // withEmpty makes a key with no rows load as the zero value (an empty list,
-// a zero count) instead of dataloadgen's ErrNotFound.
+// a zero count) instead of ErrNotFound.
 func withEmpty[K comparable, V any](fetch func(context.Context, []K) (map[K]V, error)) func(context.Context, []K) (map[K]V, error) {
 	return func(ctx context.Context, keys []K) (map[K]V, error) {
 		m, err := fetch(ctx, keys)
