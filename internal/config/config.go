@@ -40,6 +40,7 @@ type Config struct {
 	Connector      Connector
 	Facade         Facade
 	Upstream       Upstream
+	Redis          Redis
 }
 
 // Database says where the data lives.
@@ -141,6 +142,7 @@ func Defaults() Config {
 		Connector: defaultConnector(),
 		Facade:    defaultFacade(),
 		Upstream:  defaultUpstream(),
+		Redis:     defaultRedis(),
 	}
 }
 
@@ -187,6 +189,7 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	c.Connector.flags(fs)
 	c.Facade.flags(fs)
 	c.Upstream.flags(fs)
+	c.Redis.flags(fs)
 }
 
 // EnvName is the environment variable for a flag: data-dir -> MIDDLETIER_DATA_DIR.
@@ -245,6 +248,7 @@ func (c Config) Validate() error {
 	errs = append(errs, c.Connector.validate()...)
 	errs = append(errs, c.Facade.validate()...)
 	errs = append(errs, c.Upstream.validate()...)
+	errs = append(errs, c.Redis.validate()...)
 	if u := c.Database.URL; u != "" {
 		pu, err := url.Parse(u)
 		if err != nil || (pu.Scheme != "postgres" && pu.Scheme != "postgresql") {
@@ -305,6 +309,8 @@ func (c Config) LogValue() slog.Value {
 		slog.String("data_dir", c.Database.DataDir),
 		slog.String("database_url", redact.URL(c.Database.URL)),
 		slog.Bool("auto_seed", c.Database.AutoSeed),
+		slog.String("redis_url", redact.URL(c.Redis.URL)),
+		slog.String("redis_key_prefix", c.Redis.KeyPrefix),
 		slog.Int64("max_body_bytes", c.HTTP.MaxBodyBytes),
 		slog.Int64("body_budget_bytes", c.HTTP.BodyBudgetBytes),
 		slog.Duration("request_timeout", c.HTTP.RequestTimeout),

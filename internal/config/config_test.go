@@ -66,6 +66,12 @@ func TestParse(t *testing.T) {
 		{"response cache on by default", nil, nil, func(c Config) bool { return c.Facade.ResponseCacheBytes == 32<<20 }, ""},
 		{"response cache off from env", nil, map[string]string{"MIDDLETIER_RESPONSE_CACHE_BYTES": "0"}, func(c Config) bool { return c.Facade.ResponseCacheBytes == 0 }, ""},
 		{"response cache too small", []string{"--response-cache-bytes", "1000"}, nil, nil, "response-cache-bytes"},
+		{"no redis by default", nil, nil, func(c Config) bool { return c.Redis.URL == "" && c.Redis.KeyPrefix == "middletier:" }, ""},
+		{"redis from env", nil, map[string]string{"MIDDLETIER_REDIS_URL": "rediss://:pw@cache.example:6380/1", "MIDDLETIER_REDIS_KEY_PREFIX": "mt-prod:"}, func(c Config) bool {
+			return c.Redis.URL == "rediss://:pw@cache.example:6380/1" && c.Redis.KeyPrefix == "mt-prod:"
+		}, ""},
+		{"redis url not redis", []string{"--redis-url", "http://cache:6379"}, nil, nil, "redis-url"},
+		{"redis key prefix empty", []string{"--redis-key-prefix", ""}, nil, nil, "redis-key-prefix"},
 		{"public url with user info", []string{"--public-url", "https://u@mt.example"}, nil, nil, "public-url"},
 	}
 	for _, tt := range tests {
@@ -95,7 +101,8 @@ func TestParse(t *testing.T) {
 func TestLogValueMasksPassword(t *testing.T) {
 	c := Defaults()
 	c.Database.URL = "postgres://app:s3cret@db:5432/mt"
-	if s := c.LogValue().String(); strings.Contains(s, "s3cret") {
+	c.Redis.URL = "redis://:r3dispw@cache:6379/0"
+	if s := c.LogValue().String(); strings.Contains(s, "s3cret") || strings.Contains(s, "r3dispw") {
 		t.Fatalf("LogValue shows the password: %s", s)
 	}
 }
