@@ -99,13 +99,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}
 
+	// Before the upstreams: their circuit breakers and retries report to it.
+	metrics := telemetry.New(db)
+	cfg.Upstream.Resilience.Observer = metrics
 	up, closeUp, err := openUpstreams(ctx, cfg.Upstream, log)
 	if err != nil {
 		return err
 	}
 	defer closeUp()
 
-	h, closeFn, err := buildHandler(cfg, db, up, log)
+	h, closeFn, err := buildHandler(cfg, db, up, metrics, log)
 	if err != nil {
 		return err
 	}
@@ -159,15 +162,15 @@ func buildVersion() string {
 	return ""
 }
 
-// buildHandler assembles the HTTP surface over db; closeFn releases its caches.
-func buildHandler(cfg config.Config, db *store.DB, up loaders.Upstream, log *slog.Logger) (http.Handler, func(), error) {
+// buildHandler assembles the HTTP surface over db; closeFn releases its
+// caches. metrics is the registry /metrics serves (telemetry.New(db)).
+func buildHandler(cfg config.Config, db *store.DB, up loaders.Upstream, metrics *telemetry.Metrics, log *slog.Logger) (http.Handler, func(), error) {
 	// One executor: /graphql serves it and the facade runs its stored
 	// documents through it, so both share limits, caches and errors.
 	exec, err := graph.NewExecutor(cfg.GraphQL, resolvers.NewSchema(db), log)
 	if err != nil {
 		return nil, nil, err
 	}
-	metrics := telemetry.New(db)
 	deps := server.Deps{
 		Log: log, GraphQL: exec.Handler(), Ready: db, Metrics: metrics,
 		Loaders: loaders.Middleware(db, up, cfg.GraphQL.BatchWait),

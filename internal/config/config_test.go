@@ -72,6 +72,18 @@ func TestParse(t *testing.T) {
 		}, ""},
 		{"redis url not redis", []string{"--redis-url", "http://cache:6379"}, nil, nil, "redis-url"},
 		{"redis key prefix empty", []string{"--redis-key-prefix", ""}, nil, nil, "redis-key-prefix"},
+		{"upstream resilience defaults", nil, nil, func(c Config) bool {
+			r := c.Upstream.Resilience
+			return r.Retries == 2 && r.RetryBackoff == 100*time.Millisecond && r.BreakerMinCalls == 10 && r.BreakerFailureRatio == 0.5 && r.BreakerOpenFor == 30*time.Second && r.BreakerWindow == time.Minute
+		}, ""},
+		{"upstream resilience from env", nil, map[string]string{"MIDDLETIER_UPSTREAM_RETRIES": "0", "MIDDLETIER_UPSTREAM_BREAKER_MIN_CALLS": "20", "MIDDLETIER_UPSTREAM_BREAKER_FAILURE_RATIO": "0.8", "MIDDLETIER_UPSTREAM_BREAKER_OPEN_FOR": "1m", "MIDDLETIER_UPSTREAM_BREAKER_WINDOW": "2m", "MIDDLETIER_UPSTREAM_RETRY_BACKOFF": "50ms"}, func(c Config) bool {
+			r := c.Upstream.Resilience
+			return r.Retries == 0 && r.BreakerMinCalls == 20 && r.BreakerFailureRatio == 0.8 && r.BreakerOpenFor == time.Minute && r.BreakerWindow == 2*time.Minute && r.RetryBackoff == 50*time.Millisecond
+		}, ""},
+		{"breaker off", []string{"--upstream-breaker-min-calls", "0", "--upstream-breaker-failure-ratio", "7"}, nil, func(c Config) bool { return c.Upstream.Resilience.BreakerMinCalls == 0 }, ""},
+		{"too many retries", []string{"--upstream-retries", "9"}, nil, nil, "upstream-retries"},
+		{"failure ratio above 1", []string{"--upstream-breaker-failure-ratio", "1.5"}, nil, nil, "upstream-breaker-failure-ratio"},
+		{"breaker never closes again", []string{"--upstream-breaker-open-for", "0s"}, nil, nil, "upstream-breaker-open-for"},
 		{"public url with user info", []string{"--public-url", "https://u@mt.example"}, nil, nil, "public-url"},
 	}
 	for _, tt := range tests {
