@@ -180,12 +180,25 @@ func buildHandler(cfg config.Config, db *store.DB, up loaders.Upstream, metrics 
 		exec.Close()
 		return nil, nil, err
 	}
-	deps.Authenticate = id.authn.Middleware(server.WriteError)
+	lim, err := newRateLimiter(cfg, metrics, log)
+	if err != nil {
+		exec.Close()
+		return nil, nil, err
+	}
+	closeExec := exec.Close
+	if lim != nil {
+		deps.RateLimit = lim.Middleware
+		// A refused token counts against the client's address.
+		deps.Authenticate = id.authn.Middleware(lim.Refusals(server.WriteError))
+		closeExec = func() { exec.Close(); _ = lim.Close() }
+	} else {
+		deps.Authenticate = id.authn.Middleware(server.WriteError)
+	}
 	// Links, the connector definition's host and the dev issuer's discovery
 	// URLs all name the address the caller used, or --public-url.
 	pub, err := publicurl.New(cfg.PublicURL, cfg.TrustedProxies)
 	if err != nil {
-		exec.Close()
+		closeExec()
 		return nil, nil, err
 	}
 	var devToken string
@@ -205,10 +218,10 @@ func buildHandler(cfg config.Config, db *store.DB, up loaders.Upstream, metrics 
 		ResponseCacheBytes: cfg.Facade.ResponseCacheBytes, CacheMetrics: metrics,
 	})
 	if err != nil {
-		exec.Close()
+		closeExec()
 		return nil, nil, err
 	}
-	closeAll := func() { fac.Close(); exec.Close() }
+	closeAll := func() { fac.Close(); closeExec() }
 	deps.Facade = fac
 	if deps.Definition, err = definitionHandler(cfg, pub, fac.Operations(), fac.Schema()); err != nil {
 		closeAll()

@@ -22,6 +22,11 @@ import (
 // EnvPrefix starts every environment variable name.
 const EnvPrefix = "MIDDLETIER_"
 
+// MinRatePerMinute is the smallest rate limit accepted: the calls a minute
+// one Power Platform connection may make (CONNECTOR.md §10), so that the
+// service never refuses a connector what the platform allows it.
+const MinRatePerMinute = 500
+
 // Config holds every setting of the service.
 type Config struct {
 	Addr string
@@ -68,6 +73,14 @@ type HTTP struct {
 	RequestTimeout  time.Duration
 	ShutdownTimeout time.Duration
 	CORSOrigins     []string
+	// RateLimit is how many requests one caller (a signed-in user, or
+	// the client IP of a request without a valid token) may send per
+	// RateLimitWindow; 0 turns the limit off.
+	RateLimit       int
+	RateLimitWindow time.Duration
+	// HSTSMaxAge is the Strict-Transport-Security max-age sent on answers
+	// to callers who came over HTTPS; 0 sends none.
+	HSTSMaxAge time.Duration
 }
 
 // GraphQL tunes the GraphQL endpoint.
@@ -116,6 +129,14 @@ func Defaults() Config {
 			IdleTimeout:     120 * time.Second,
 			RequestTimeout:  60 * time.Second,
 			ShutdownTimeout: 20 * time.Second,
+			// A Power Platform connection may send 500 calls a minute
+			// (CONNECTOR.md §10), and one user may run a canvas app and a
+			// few flows at once: 1,200 lets two connections run flat out
+			// while one client in a loop is still stopped within a minute.
+			RateLimit:       1200,
+			RateLimitWindow: time.Minute,
+			// One year, the usual HSTS preload minimum.
+			HSTSMaxAge: 365 * 24 * time.Hour,
 		},
 		GraphQL: GraphQL{
 			ComplexityLimit: 5000,
@@ -175,6 +196,9 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 		c.HTTP.CORSOrigins = splitList(s)
 		return nil
 	})
+	fs.IntVar(&c.HTTP.RateLimit, "rate-limit", c.HTTP.RateLimit, "requests one caller may send per rate-limit-window: each signed-in user, and each client IP for requests without a valid token; over it answers 429 with Retry-After (0 = no limit; at least 500 a minute, a Power Platform connection's own limit)")
+	fs.DurationVar(&c.HTTP.RateLimitWindow, "rate-limit-window", c.HTTP.RateLimitWindow, "window of the rate limit (sliding)")
+	fs.DurationVar(&c.HTTP.HSTSMaxAge, "hsts-max-age", c.HTTP.HSTSMaxAge, "Strict-Transport-Security max-age sent to callers who came over HTTPS (directly, per --public-url, or through a trusted proxy saying so); 0 sends none")
 	fs.IntVar(&c.GraphQL.ComplexityLimit, "complexity-limit", c.GraphQL.ComplexityLimit, "largest GraphQL query complexity accepted (each field costs 1, lists multiply by their page size, a search costs 100, an upstream list 50, introspection its size)")
 	fs.IntVar(&c.GraphQL.MaxDepth, "max-depth", c.GraphQL.MaxDepth, "deepest GraphQL field nesting accepted (fragments expanded, introspection included)")
 	fs.IntVar(&c.GraphQL.MaxRootFields, "max-root-fields", c.GraphQL.MaxRootFields, "most root fields (aliases included) in one GraphQL operation")
@@ -268,6 +292,19 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s must be positive, got %s", name, d))
 		}
 	}
+	if c.HTTP.RateLimit < 0 {
+		errs = append(errs, fmt.Errorf("rate-limit must not be negative (0 turns it off), got %d", c.HTTP.RateLimit))
+	}
+	if c.HTTP.RateLimit > 0 {
+		if c.HTTP.RateLimitWindow < time.Second {
+			errs = append(errs, fmt.Errorf("rate-limit-window must be at least 1s, got %s", c.HTTP.RateLimitWindow))
+		} else if float64(c.HTTP.RateLimit)*float64(time.Minute)/float64(c.HTTP.RateLimitWindow) < MinRatePerMinute {
+			errs = append(errs, fmt.Errorf("rate-limit %d per %s is below %d a minute, which one Power Platform connection may send; raise it or set 0 for no limit", c.HTTP.RateLimit, c.HTTP.RateLimitWindow, MinRatePerMinute))
+		}
+	}
+	if c.HTTP.HSTSMaxAge < 0 {
+		errs = append(errs, fmt.Errorf("hsts-max-age must not be negative, got %s", c.HTTP.HSTSMaxAge))
+	}
 	if c.GraphQL.ComplexityLimit < 10 {
 		errs = append(errs, fmt.Errorf("complexity-limit must be at least 10, got %d", c.GraphQL.ComplexityLimit))
 	}
@@ -315,6 +352,8 @@ func (c Config) LogValue() slog.Value {
 		slog.Int64("body_budget_bytes", c.HTTP.BodyBudgetBytes),
 		slog.Duration("request_timeout", c.HTTP.RequestTimeout),
 		slog.Any("cors_origins", c.HTTP.CORSOrigins),
+		slog.Int("rate_limit", c.HTTP.RateLimit),
+		slog.Duration("rate_limit_window", c.HTTP.RateLimitWindow),
 		slog.Int("complexity_limit", c.GraphQL.ComplexityLimit),
 		slog.Int("max_depth", c.GraphQL.MaxDepth),
 		slog.Int("max_root_fields", c.GraphQL.MaxRootFields),

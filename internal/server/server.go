@@ -56,17 +56,30 @@ type Deps struct {
 	// Definition serves GET /api/v1/swagger.json without a token, so that
 	// makers and tools can import the connector definition.
 	Definition http.Handler
+	// RateLimit, when not nil, counts requests per caller
+	// (ratelimit.Limiter's Middleware): behind Authenticate on /graphql and
+	// /api/v1, by client IP on the routes that need no token. Health and
+	// metrics are never limited: probes must always get through.
+	RateLimit func(http.Handler) http.Handler
 }
 
 // NewHandler builds the whole HTTP surface.
 func NewHandler(cfg config.Config, d Deps) http.Handler {
 	budget := newBodyBudget(cfg.HTTP.BodyBudgetBytes, cfg.HTTP.BodyBudgetWait)
+	// Config.Validate has checked the public URL.
+	pub, _ := publicurl.New(cfg.PublicURL, cfg.TrustedProxies)
+	limit := d.RateLimit
+	if limit == nil {
+		limit = func(next http.Handler) http.Handler { return next }
+	}
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID)
 	r.Use(echoRequestID)
+	r.Use(securityHeaders(pub, cfg.HTTP.HSTSMaxAge))
 	// Before RealIP, which rewrites RemoteAddr from headers any client can
 	// send: whether forwarded headers are believed depends on the real peer.
 	r.Use(publicurl.KeepPeer)
+	r.Use(clientIP(cfg.TrustedProxies))
 	r.Use(middleware.RealIP)
 	// The trace starts here, before the access log and the recoverer, so
 	// that their lines carry its trace id and a panic ends inside its span.
@@ -107,7 +120,7 @@ func NewHandler(cfg config.Config, d Deps) http.Handler {
 			}))
 		}
 		if d.Definition != nil {
-			r.Method(http.MethodGet, "/api/v1/swagger.json", d.Definition)
+			r.With(limit).Method(http.MethodGet, "/api/v1/swagger.json", d.Definition)
 		}
 		r.Group(func(r chi.Router) {
 			// Identity before bytes: the token is in the headers, so a
@@ -116,6 +129,9 @@ func NewHandler(cfg config.Config, d Deps) http.Handler {
 			if d.Authenticate != nil {
 				r.Use(d.Authenticate)
 			}
+			// Per principal, before the body is read: a caller over its
+			// limit draws nothing from the body budget or the backends.
+			r.Use(limit)
 			r.Use(limitBody(cfg.HTTP.MaxBodyBytes, budget))
 			r.Use(boundRequest(cfg.Database.RequestConns))
 			if d.Loaders != nil {
@@ -128,12 +144,12 @@ func NewHandler(cfg config.Config, d Deps) http.Handler {
 		})
 	})
 	if d.Issuer != nil {
-		r.Mount("/dev-issuer", d.Issuer)
+		r.With(limit).Mount("/dev-issuer", d.Issuer)
 	}
 
 	if d.Frontend != nil {
-		r.Handle("/", d.Frontend)
-		r.Handle("/playground/*", d.Frontend)
+		r.With(limit).Handle("/", d.Frontend)
+		r.With(limit).Handle("/playground/*", d.Frontend)
 	}
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, http.StatusNotFound, gqlerr.NotFound, fmt.Sprintf("no route for %s %s; GraphQL is at /graphql", r.Method, r.URL.Path))
