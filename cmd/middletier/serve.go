@@ -36,6 +36,7 @@ func parseConfig(name, synopsis string, args []string, getenv func(string) strin
 	if err := config.Parse(fs, args, getenv); err != nil {
 		return cfg, err
 	}
+	cfg.ApplyMode()
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
@@ -223,6 +224,13 @@ func buildHandler(cfg config.Config, db *store.DB, up loaders.Upstream, metrics 
 	}
 	closeAll := func() { fac.Close(); closeExec() }
 	deps.Facade = fac
+	// In trusted-documents mode /graphql runs the connector's documents too.
+	for _, op := range fac.Operations() {
+		exec.Trust(op.Source)
+	}
+	if exec.TrustedDocuments() {
+		log.Info("trusted documents: /graphql runs only registered documents and the connector operations", "from", cfg.GraphQL.TrustedDocuments)
+	}
 	if deps.Definition, err = definitionHandler(cfg, pub, fac.Operations(), fac.Schema()); err != nil {
 		closeAll()
 		return nil, nil, err

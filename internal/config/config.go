@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -88,13 +89,21 @@ type GraphQL struct {
 	ComplexityLimit int
 	// MaxDepth, MaxRootFields and MaxFields bound an operation's shape
 	// before it runs, fragments expanded and introspection included.
-	MaxDepth        int
-	MaxRootFields   int
-	MaxFields       int
-	Introspection   bool
-	Playground      bool
-	QueryCacheBytes int64
-	BatchWait       time.Duration
+	MaxDepth      int
+	MaxRootFields int
+	MaxFields     int
+	// Introspection and Playground default to on in dev mode and off in
+	// production (ApplyMode) unless given; *Given record that they were.
+	Introspection      bool
+	Playground         bool
+	IntrospectionGiven bool
+	PlaygroundGiven    bool
+	// TrustedDocuments, when set, is a directory of .graphql files or a
+	// JSON file of sha256 -> document: /graphql then runs only those and
+	// the facade's operations (graph/trusted.go).
+	TrustedDocuments string
+	QueryCacheBytes  int64
+	BatchWait        time.Duration
 }
 
 // Log tunes logging.
@@ -203,8 +212,9 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.GraphQL.MaxDepth, "max-depth", c.GraphQL.MaxDepth, "deepest GraphQL field nesting accepted (fragments expanded, introspection included)")
 	fs.IntVar(&c.GraphQL.MaxRootFields, "max-root-fields", c.GraphQL.MaxRootFields, "most root fields (aliases included) in one GraphQL operation")
 	fs.IntVar(&c.GraphQL.MaxFields, "max-fields", c.GraphQL.MaxFields, "most fields (aliases included, fragments expanded) in one GraphQL operation")
-	fs.BoolVar(&c.GraphQL.Introspection, "introspection", c.GraphQL.Introspection, "allow GraphQL introspection (the playground needs it)")
-	fs.BoolVar(&c.GraphQL.Playground, "playground", c.GraphQL.Playground, "serve the GraphiQL playground at /")
+	fs.Var(modeBool{&c.GraphQL.Introspection, &c.GraphQL.IntrospectionGiven}, "introspection", "allow GraphQL introspection, which the playground needs (default: on in dev mode, off in production, i.e. with --auth-tenant-id or --auth-issuers)")
+	fs.Var(modeBool{&c.GraphQL.Playground, &c.GraphQL.PlaygroundGiven}, "playground", "serve the GraphiQL playground at / (default: on in dev mode, off in production)")
+	fs.StringVar(&c.GraphQL.TrustedDocuments, "trusted-documents", c.GraphQL.TrustedDocuments, "directory of .graphql files, or JSON file of sha256 hash to document text: /graphql then runs only these documents and the connector operations' (empty: any document)")
 	fs.Int64Var(&c.GraphQL.QueryCacheBytes, "query-cache-bytes", c.GraphQL.QueryCacheBytes, "memory for parsed queries and persisted queries, in bytes")
 	fs.DurationVar(&c.GraphQL.BatchWait, "batch-wait", c.GraphQL.BatchWait, "how long a dataloader waits to gather keys into one batch; each nested level of a query waits once")
 	fs.TextVar(&c.Log.Level, "log-level", c.Log.Level, "log level: debug, info, warn or error")
@@ -214,6 +224,46 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	c.Facade.flags(fs)
 	c.Upstream.flags(fs)
 	c.Redis.flags(fs)
+}
+
+// modeBool is a boolean flag whose default depends on the mode (ApplyMode)
+// and that records whether it was given, on the command line or in the
+// environment.
+type modeBool struct{ v, given *bool }
+
+func (b modeBool) String() string {
+	if b.v == nil {
+		return ""
+	}
+	return strconv.FormatBool(*b.v)
+}
+
+func (b modeBool) Set(s string) error {
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		return errors.New("want true or false")
+	}
+	*b.v, *b.given = v, true
+	return nil
+}
+
+func (modeBool) IsBoolFlag() bool { return true }
+
+// ApplyMode settles the defaults that depend on the mode, once the flags
+// and environment are read: in production (an issuer or tenant configured)
+// introspection and the playground are off unless given explicitly, since
+// they map the whole schema for anyone holding a token; dev mode keeps
+// both on.
+func (c *Config) ApplyMode() {
+	if c.Auth.DevMode() {
+		return
+	}
+	if !c.GraphQL.IntrospectionGiven {
+		c.GraphQL.Introspection = false
+	}
+	if !c.GraphQL.PlaygroundGiven {
+		c.GraphQL.Playground = false
+	}
 }
 
 // EnvName is the environment variable for a flag: data-dir -> MIDDLETIER_DATA_DIR.
@@ -362,6 +412,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Int64("response_cache_bytes", c.Facade.ResponseCacheBytes),
 		slog.Bool("introspection", c.GraphQL.Introspection),
 		slog.Bool("playground", c.GraphQL.Playground),
+		slog.String("trusted_documents", c.GraphQL.TrustedDocuments),
 		slog.Bool("auth_dev_mode", c.Auth.DevMode()),
 		slog.Any("auth_issuers", c.Auth.AcceptedIssuers()),
 		slog.Any("auth_audiences", c.Auth.Audiences),
