@@ -66,8 +66,12 @@ type Deps struct {
 // NewHandler builds the whole HTTP surface.
 func NewHandler(cfg config.Config, d Deps) http.Handler {
 	budget := newBodyBudget(cfg.HTTP.BodyBudgetBytes, cfg.HTTP.BodyBudgetWait)
-	// Config.Validate has checked the public URL.
-	pub, _ := publicurl.New(cfg.PublicURL, cfg.TrustedProxies)
+	pub, err := publicurl.New(cfg.PublicURL, cfg.TrustedProxies)
+	if err != nil {
+		// Config.Validate refuses such a URL at start; a hand-built config
+		// still gets headers that follow the request.
+		pub, _ = publicurl.New("", cfg.TrustedProxies)
+	}
 	limit := d.RateLimit
 	if limit == nil {
 		limit = func(next http.Handler) http.Handler { return next }
