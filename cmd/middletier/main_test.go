@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+
 	"github.com/middletier/middletier/internal/playground/playgroundtest"
 )
 
@@ -38,7 +40,7 @@ func startService(t *testing.T, env map[string]string) (string, string) {
 	done := make(chan error, 1)
 	getenv := func(k string) string { return env[k] }
 	go func() {
-		done <- run(ctx, []string{"middletier", "--addr", addr, "--data-dir", dir}, getenv, &logs, &logs)
+		done <- run(ctx, []string{"middletier", "--addr", addr, "--data-dir", dir}, getenv, nil, &logs, &logs)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -95,7 +97,7 @@ func TestFirstStart(t *testing.T) {
 	}
 
 	var tok bytes.Buffer
-	if err := run(context.Background(), []string{"middletier", "token", "--data-dir", dir, "--user", "devon"}, func(string) string { return "" }, &tok, &tok); err != nil {
+	if err := run(context.Background(), []string{"middletier", "token", "--data-dir", dir, "--user", "devon"}, func(string) string { return "" }, nil, &tok, &tok); err != nil {
 		t.Fatalf("token: %v\n%s", err, tok.String())
 	}
 	req, _ := http.NewRequest(http.MethodPost, base+"/graphql", strings.NewReader(body))
@@ -119,6 +121,32 @@ func TestFirstStart(t *testing.T) {
 	if n := out.Data.Stores.Nodes; len(n) != 3 || n[0].ID != "S001" || n[0].Name == "" {
 		t.Fatalf("stores = %+v, want S001, S002, S003 with names", n)
 	}
+
+	// The same token opens /mcp to the SDK's client: the ten tools answer.
+	c := sdk.NewClient(&sdk.Implementation{Name: "first-start", Version: "1"}, nil)
+	cs, err := c.Connect(req.Context(), &sdk.StreamableClientTransport{Endpoint: base + "/mcp", MaxRetries: -1,
+		HTTPClient: &http.Client{Transport: bearerTransport(strings.TrimSpace(tok.String()))}}, nil)
+	if err != nil {
+		t.Fatalf("connect to /mcp: %v", err)
+	}
+	defer cs.Close()
+	tools, err := cs.ListTools(req.Context(), nil)
+	if err != nil || len(tools.Tools) != 10 {
+		t.Fatalf("tools/list: %v, %d tools; want 10", err, len(tools.Tools))
+	}
+	res2, err := cs.CallTool(req.Context(), &sdk.CallToolParams{Name: "ListStores", Arguments: map[string]any{"pageSize": 3}})
+	if err != nil || res2.IsError || !strings.Contains(res2.Content[0].(*sdk.TextContent).Text, `"S003"`) {
+		t.Fatalf("ListStores tool: %v %+v", err, res2)
+	}
+}
+
+// bearerTransport sends every request with the token.
+type bearerTransport string
+
+func (b bearerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+string(b))
+	return http.DefaultTransport.RoundTrip(r)
 }
 
 // TestPlaygroundRunsQuery loads the playground from the running binary in
@@ -170,11 +198,13 @@ func TestCommands(t *testing.T) {
 		{"token for an unknown user", []string{"token", "--data-dir", dir, "--user", "nobody"}, nil, "no employee", ""},
 		{"no token in production", []string{"token", "--data-dir", dir, "--user", "avery"}, map[string]string{"MIDDLETIER_AUTH_TENANT_ID": "t1", "MIDDLETIER_AUTH_AUDIENCES": "api://x"}, "production", ""},
 		{"token", []string{"token", "--data-dir", dir, "--user", "avery", "--scope", "Data.Read", "--ttl", "5m"}, nil, "", "eyJ"},
+		{"mcp needs a user", []string{"mcp", "--data-dir", dir}, nil, "--user", ""},
+		{"no stdio mcp in production", []string{"mcp", "--data-dir", dir, "--user", "avery"}, map[string]string{"MIDDLETIER_AUTH_TENANT_ID": "t1", "MIDDLETIER_AUTH_AUDIENCES": "api://x"}, "production", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
-			err := run(ctx, append([]string{"middletier"}, tt.args...), func(k string) string { return tt.env[k] }, &out, &out)
+			err := run(ctx, append([]string{"middletier"}, tt.args...), func(k string) string { return tt.env[k] }, nil, &out, &out)
 			switch {
 			case tt.wantErr == "" && err != nil:
 				t.Fatalf("err = %v\n%s", err, out.String())

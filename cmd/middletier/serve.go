@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/middletier/middletier/facade"
+	"github.com/middletier/middletier/facade/connector"
+	"github.com/middletier/middletier/facade/mcp"
 	"github.com/middletier/middletier/graph"
 	"github.com/middletier/middletier/internal/config"
 	"github.com/middletier/middletier/internal/publicurl"
@@ -85,19 +87,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer db.Close()
-	if cfg.Database.AutoSeed {
-		empty, err := db.IsEmpty(ctx)
-		if err != nil {
-			return err
-		}
-		if empty {
-			start := time.Now()
-			log.Info("empty database: seeding demo data (scale 1)")
-			if err := db.Seed(ctx, 1); err != nil {
-				return fmt.Errorf("seed: %w", err)
-			}
-			log.Info("demo data seeded", "duration", time.Since(start).Round(time.Millisecond))
-		}
+	if err := autoSeed(ctx, cfg, db, log); err != nil {
+		return err
 	}
 
 	// Before the upstreams: their circuit breakers and retries report to it.
@@ -150,6 +141,24 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	return nil
 }
 
+// autoSeed seeds the demo data into an empty database when --auto-seed is on.
+func autoSeed(ctx context.Context, cfg config.Config, db *store.DB, log *slog.Logger) error {
+	if !cfg.Database.AutoSeed {
+		return nil
+	}
+	empty, err := db.IsEmpty(ctx)
+	if err != nil || !empty {
+		return err
+	}
+	start := time.Now()
+	log.Info("empty database: seeding demo data (scale 1)")
+	if err := db.Seed(ctx, 1); err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	log.Info("demo data seeded", "duration", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
 // traceFlushTimeout bounds sending the last spans at exit, so that an
 // unreachable collector cannot hold a stopping replica.
 const traceFlushTimeout = 5 * time.Second
@@ -187,14 +196,14 @@ func buildHandler(cfg config.Config, db *store.DB, up loaders.Upstream, metrics 
 		return nil, nil, err
 	}
 	closeExec := exec.Close
+	writeErr := server.WriteError
 	if lim != nil {
 		deps.RateLimit = lim.Middleware
 		// A refused token counts against the client's address.
-		deps.Authenticate = id.authn.Middleware(lim.Refusals(server.WriteError))
+		writeErr = lim.Refusals(writeErr)
 		closeExec = func() { exec.Close(); _ = lim.Close() }
-	} else {
-		deps.Authenticate = id.authn.Middleware(server.WriteError)
 	}
+	deps.Authenticate = id.authn.Middleware(writeErr)
 	// Links, the connector definition's host and the dev issuer's discovery
 	// URLs all name the address the caller used, or --public-url.
 	pub, err := publicurl.New(cfg.PublicURL, cfg.TrustedProxies)
@@ -235,6 +244,22 @@ func buildHandler(cfg config.Config, db *store.DB, up loaders.Upstream, metrics 
 		closeAll()
 		return nil, nil, err
 	}
+	// The same operations as MCP tools, behind the same token; a 401 there
+	// names the resource metadata, which names who issues the tokens.
+	tools, err := mcp.NewServer(fac, mcp.Options{Log: log})
+	if err != nil {
+		closeAll()
+		return nil, nil, err
+	}
+	res := mcp.Resource{
+		AuthorizationServers: authorizationServers(cfg, id),
+		Scopes:               resourceScopes(cfg),
+		Paths:                []string{"/mcp", facade.BasePath + connector.MCPPath},
+		Origin:               pub.Origin,
+	}
+	deps.MCP = mcp.Handler(tools, mcp.HandlerOptions{Origin: pub.Origin, MaxBodyBytes: cfg.HTTP.MaxBodyBytes, Log: log})
+	deps.MCPAuthenticate = id.authn.MiddlewareWith(writeErr, res.Challenge)
+	deps.ResourceMetadata = res.Metadata()
 	return server.NewHandler(cfg, deps), closeAll, nil
 }
 

@@ -56,6 +56,18 @@ type Deps struct {
 	// Definition serves GET /api/v1/swagger.json without a token, so that
 	// makers and tools can import the connector definition.
 	Definition http.Handler
+	// MCP serves the connector's operations as MCP tools (streamable HTTP)
+	// at /mcp and, where the connector definition's basePath puts its MCP
+	// operation, /api/v1/mcp, behind the same middleware as /api/v1 when
+	// not nil.
+	MCP http.Handler
+	// MCPAuthenticate verifies the bearer token of /mcp requests (nil:
+	// Authenticate); its challenges name the resource metadata.
+	MCPAuthenticate func(http.Handler) http.Handler
+	// ResourceMetadata serves the OAuth protected resource metadata (RFC
+	// 9728) at /.well-known/oauth-protected-resource and below it, without
+	// a token, when not nil.
+	ResourceMetadata http.Handler
 	// RateLimit, when not nil, counts requests per caller
 	// (ratelimit.Limiter's Middleware): behind Authenticate on /graphql and
 	// /api/v1, by client IP on the routes that need no token. Health and
@@ -126,12 +138,12 @@ func NewHandler(cfg config.Config, d Deps) http.Handler {
 		if d.Definition != nil {
 			r.With(limit).Method(http.MethodGet, "/api/v1/swagger.json", d.Definition)
 		}
-		r.Group(func(r chi.Router) {
-			// Identity before bytes: the token is in the headers, so a
-			// request without one is refused before any of its body is
-			// read, and only signed-in callers draw on the body budget.
-			if d.Authenticate != nil {
-				r.Use(d.Authenticate)
+		// Identity before bytes: the token is in the headers, so a request
+		// without one is refused before any of its body is read, and only
+		// signed-in callers draw on the body budget.
+		signedIn := func(r chi.Router, authenticate func(http.Handler) http.Handler) {
+			if authenticate != nil {
+				r.Use(authenticate)
 			}
 			// Per principal, before the body is read: a caller over its
 			// limit draws nothing from the body budget or the backends.
@@ -141,12 +153,30 @@ func NewHandler(cfg config.Config, d Deps) http.Handler {
 			if d.Loaders != nil {
 				r.Use(d.Loaders)
 			}
+		}
+		r.Group(func(r chi.Router) {
+			signedIn(r, d.Authenticate)
 			r.Handle("/graphql", d.GraphQL)
 			if d.Facade != nil {
 				r.Mount("/api/v1", d.Facade)
 			}
 		})
+		if d.MCP != nil {
+			r.Group(func(r chi.Router) {
+				authenticate := d.MCPAuthenticate
+				if authenticate == nil {
+					authenticate = d.Authenticate
+				}
+				signedIn(r, authenticate)
+				r.Handle("/mcp", d.MCP)
+				r.Handle("/api/v1/mcp", d.MCP)
+			})
+		}
 	})
+	if d.ResourceMetadata != nil {
+		r.With(limit).Method(http.MethodGet, "/.well-known/oauth-protected-resource", d.ResourceMetadata)
+		r.With(limit).Method(http.MethodGet, "/.well-known/oauth-protected-resource/*", d.ResourceMetadata)
+	}
 	if d.Issuer != nil {
 		r.With(limit).Mount("/dev-issuer", d.Issuer)
 	}
