@@ -23,8 +23,22 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args, os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	// The first SIGINT or SIGTERM stops the service gracefully (fail
+	// readiness, drain, finish what is in flight); a second ends the drain
+	// at once; after that the signals' default takes over.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := context.WithCancel(context.Background())
+	hurried := make(chan struct{})
+	go func() {
+		<-sigs
+		stop()
+		<-sigs
+		close(hurried)
+		signal.Stop(sigs)
+	}()
+	err := run(withHurry(ctx, hurried), os.Args, os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	signal.Stop(sigs)
 	stop()
 	if err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(os.Stderr, "middletier:", err)
@@ -73,6 +87,22 @@ Usage:
   middletier COMMAND --help            the settings of a command
 
 `
+
+// hurryKey is the context key of the channel that a second signal closes.
+type hurryKey struct{}
+
+// withHurry gives ctx the channel that a second signal closes; serve ends
+// its drain delay early when it is closed.
+func withHurry(ctx context.Context, c <-chan struct{}) context.Context {
+	return context.WithValue(ctx, hurryKey{}, c)
+}
+
+// hurry is the channel withHurry put in ctx, or nil (never closed): in tests
+// that call run directly there is no second signal.
+func hurry(ctx context.Context) <-chan struct{} {
+	c, _ := ctx.Value(hurryKey{}).(<-chan struct{})
+	return c
+}
 
 // newLogger writes every record with its trace and span id when it was
 // logged with a traced context (telemetry.LogHandler).

@@ -38,7 +38,17 @@ func startService(t *testing.T, env map[string]string) (string, string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var logs bytes.Buffer
 	done := make(chan error, 1)
-	getenv := func(k string) string { return env[k] }
+	getenv := func(k string) string {
+		if v, ok := env[k]; ok {
+			return v
+		}
+		// Nothing balances load in front of a test's service: stop at
+		// once instead of draining for a load balancer.
+		if k == "MIDDLETIER_DRAIN_DELAY" {
+			return "0s"
+		}
+		return ""
+	}
 	go func() {
 		done <- run(ctx, []string{"middletier", "--addr", addr, "--data-dir", dir}, getenv, nil, &logs, &logs)
 	}()

@@ -67,6 +67,7 @@ func mcpCmd(ctx context.Context, args []string, getenv func(string) string, stdi
 	if err != nil {
 		return err
 	}
+	defer id.authn.Close()
 	fac, err := facade.New(exec, db, facade.Options{Log: log, WriteTimeout: cfg.HTTP.RequestTimeout, ResponseCacheBytes: cfg.Facade.ResponseCacheBytes})
 	if err != nil {
 		return err

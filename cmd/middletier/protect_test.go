@@ -35,7 +35,7 @@ func TestTrustedDocumentsMode(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
-	h, closeFn, err := buildHandler(cfg, db, nil, telemetry.New(db), log)
+	h, closeFn, err := buildHandler(cfg, db, nil, nil, telemetry.New(db), log)
 	if err != nil {
 		t.Fatal(err)
 	}

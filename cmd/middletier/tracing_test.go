@@ -86,7 +86,7 @@ func newTraceEnv(t *testing.T) *traceEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(closeUp)
-	h, closeFn, err := buildHandler(cfg, db, up, metrics, log)
+	h, closeFn, err := buildHandler(cfg, db, up, nil, metrics, log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,8 +38,12 @@ type Deps struct {
 	GraphQL http.Handler
 	// Loaders installs a request's fresh dataloaders
 	// (loaders.Middleware) in front of /graphql and /api/v1 when not nil.
-	Loaders  func(http.Handler) http.Handler
-	Ready    Readiness
+	Loaders func(http.Handler) http.Handler
+	Ready   Readiness
+	// Stopping, when not nil, is closed once the service begins to shut
+	// down: from then on /readyz answers 503 so that load balancers stop
+	// sending, while every other route keeps serving through the drain.
+	Stopping <-chan struct{}
 	Frontend http.Handler // the playground, mounted at / when not nil
 	// Metrics records requests and serves GET /metrics when not nil.
 	Metrics *telemetry.Metrics
@@ -89,6 +93,9 @@ func NewHandler(cfg config.Config, d Deps) http.Handler {
 		limit = func(next http.Handler) http.Handler { return next }
 	}
 	r := chi.NewRouter()
+	if d.Stopping != nil {
+		r.Use(closeWhenStopping(d.Stopping))
+	}
 	r.Use(middleware.RequestID)
 	r.Use(echoRequestID)
 	r.Use(securityHeaders(pub, cfg.HTTP.HSTSMaxAge))
@@ -115,6 +122,11 @@ func NewHandler(cfg config.Config, d Deps) http.Handler {
 		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 		defer cancel()
 		w.Header().Set("Content-Type", "application/json")
+		if stopping(d.Stopping) {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_ = jsonEncode(w, map[string]string{"status": "stopping", "reason": "shutting down: finishing the requests in flight"})
+			return
+		}
 		if err := d.Ready.Ready(ctx); err != nil {
 			d.Log.WarnContext(ctx, "not ready", "err", err)
 			w.WriteHeader(http.StatusServiceUnavailable)
@@ -192,6 +204,32 @@ func NewHandler(cfg config.Config, d Deps) http.Handler {
 		writeError(w, r, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", fmt.Sprintf("%s is not allowed on %s", r.Method, r.URL.Path))
 	})
 	return r
+}
+
+// closeWhenStopping ends each connection after its answer once the service
+// is stopping, so that clients and balancers holding keep-alive connections
+// open their next one to another replica during the drain. Idle connections
+// are left alone until the server shuts down: closing them now would race
+// with a request a client is just sending on one.
+func closeWhenStopping(c <-chan struct{}) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if stopping(c) {
+				w.Header().Set("Connection", "close")
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// stopping reports whether c is closed; a nil channel never is.
+func stopping(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
 }
 
 // echoRequestID returns the request id so a maker can quote it.
