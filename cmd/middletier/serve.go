@@ -38,6 +38,7 @@ func parseConfig(name, synopsis string, args []string, getenv func(string) strin
 	if err := config.Parse(fs, args, getenv); err != nil {
 		return cfg, err
 	}
+	cfg.ApplyMode()
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
@@ -91,6 +92,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
+	// Before the upstreams: their circuit breakers and retries report to it.
+	metrics := telemetry.New(db)
+	cfg.Upstream.Resilience.Observer = metrics
 	up, closeUp, err := openUpstreams(ctx, cfg.Upstream, log)
 	if err != nil {
 		return err
@@ -100,7 +104,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// Closed on the first signal: /readyz fails from then on while every
 	// other route keeps serving through the drain.
 	stopping := make(chan struct{})
-	h, closeFn, err := buildHandler(cfg, db, up, stopping, log)
+	h, closeFn, err := buildHandler(cfg, db, up, stopping, metrics, log)
 	if err != nil {
 		return err
 	}
@@ -233,16 +237,16 @@ func buildVersion() string {
 	return ""
 }
 
-// buildHandler assembles the HTTP surface over db; closeFn releases its caches.
-// stopping is closed when the service begins to shut down.
-func buildHandler(cfg config.Config, db *store.DB, up loaders.Upstream, stopping <-chan struct{}, log *slog.Logger) (http.Handler, func(), error) {
+// buildHandler assembles the HTTP surface over db; closeFn releases its
+// caches. stopping is closed when the service begins to shut down; metrics
+// is the registry /metrics serves (telemetry.New(db)).
+func buildHandler(cfg config.Config, db *store.DB, up loaders.Upstream, stopping <-chan struct{}, metrics *telemetry.Metrics, log *slog.Logger) (http.Handler, func(), error) {
 	// One executor: /graphql serves it and the facade runs its stored
 	// documents through it, so both share limits, caches and errors.
 	exec, err := graph.NewExecutor(cfg.GraphQL, resolvers.NewSchema(db), log)
 	if err != nil {
 		return nil, nil, err
 	}
-	metrics := telemetry.New(db)
 	deps := server.Deps{
 		Log: log, GraphQL: exec.Handler(), Ready: db, Stopping: stopping, Metrics: metrics,
 		Loaders: loaders.Middleware(db, up, cfg.GraphQL.BatchWait),
@@ -256,7 +260,20 @@ func buildHandler(cfg config.Config, db *store.DB, up loaders.Upstream, stopping
 		exec.Close()
 		id.authn.Close()
 	}
-	deps.Authenticate = id.authn.Middleware(server.WriteError)
+	lim, err := newRateLimiter(cfg, metrics, log)
+	if err != nil {
+		closeAll()
+		return nil, nil, err
+	}
+	writeErr := server.WriteError
+	if lim != nil {
+		deps.RateLimit = lim.Middleware
+		// A refused token counts against the client's address.
+		writeErr = lim.Refusals(writeErr)
+		closeLimited := closeAll
+		closeAll = func() { closeLimited(); _ = lim.Close() }
+	}
+	deps.Authenticate = id.authn.Middleware(writeErr)
 	// Links, the connector definition's host and the dev issuer's discovery
 	// URLs all name the address the caller used, or --public-url.
 	pub, err := publicurl.New(cfg.PublicURL, cfg.TrustedProxies)
@@ -287,6 +304,13 @@ func buildHandler(cfg config.Config, db *store.DB, up loaders.Upstream, stopping
 	closeBase := closeAll
 	closeAll = func() { fac.Close(); closeBase() }
 	deps.Facade = fac
+	// In trusted-documents mode /graphql runs the connector's documents too.
+	for _, op := range fac.Operations() {
+		exec.Trust(op.Source)
+	}
+	if exec.TrustedDocuments() {
+		log.Info("trusted documents: /graphql runs only registered documents and the connector operations", "from", cfg.GraphQL.TrustedDocuments)
+	}
 	if deps.Definition, err = definitionHandler(cfg, pub, fac.Operations(), fac.Schema()); err != nil {
 		closeAll()
 		return nil, nil, err
@@ -305,7 +329,7 @@ func buildHandler(cfg config.Config, db *store.DB, up loaders.Upstream, stopping
 		Origin:               pub.Origin,
 	}
 	deps.MCP = mcp.Handler(tools, mcp.HandlerOptions{Origin: pub.Origin, MaxBodyBytes: cfg.HTTP.MaxBodyBytes, Log: log})
-	deps.MCPAuthenticate = id.authn.MiddlewareWith(server.WriteError, res.Challenge)
+	deps.MCPAuthenticate = id.authn.MiddlewareWith(writeErr, res.Challenge)
 	deps.ResourceMetadata = res.Metadata()
 	return server.NewHandler(cfg, deps), closeAll, nil
 }

@@ -70,6 +70,9 @@ type Options struct {
 	StaleFor time.Duration
 	// Timeout is the clients' --upstream-timeout; 0 keeps their default.
 	Timeout time.Duration
+	// Resilience is the clients' circuit breaker and retries (none in the
+	// zero value).
+	Resilience upstream.Resilience
 }
 
 // Start runs the demo services until the test ends and returns cached
@@ -88,7 +91,7 @@ func Start(t testing.TB, opts Options) *Upstreams {
 			urls[name] = u
 		}
 	}
-	to := httpjson.WithTimeout(opts.Timeout)
+	to := httpjson.FromEnv(upstream.Env{Timeout: opts.Timeout, Resilience: opts.Resilience})
 	u := &Upstreams{HR: hr.New(urls[hr.Name], nil, to), News: news.New(urls[news.Name], nil, to), Supply: supply.New(urls[supply.Name], nil, to), Sources: &Sources{Set: upstream.Set{}}}
 	t.Cleanup(u.Sources.Close)
 	env := upstream.Env{StaleFor: opts.StaleFor, CacheBytes: 2 << 20}
