@@ -106,6 +106,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer closeFn()
 
+	if cfg.DebugAddr != "" {
+		stopDebug, err := startDebug(cfg.DebugAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stopDebug()
+	}
+
 	lns, err := listen(cfg)
 	if err != nil {
 		return err

@@ -46,6 +46,11 @@ type Config struct {
 	Connector      Connector
 	Facade         Facade
 	Upstream       Upstream
+
+	// DebugAddr is where the Go profiler (net/http/pprof) listens, on a
+	// listener of its own and never on the public router; empty (the
+	// default) serves no profiler at all.
+	DebugAddr string
 }
 
 // Database says where the data lives.
@@ -171,6 +176,7 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 		c.TrustedProxies = p
 		return nil
 	})
+	fs.StringVar(&c.DebugAddr, "debug-addr", c.DebugAddr, "address (host:port, e.g. 127.0.0.1:6060) of a separate listener serving the Go profiler at /debug/pprof/; empty serves none. Never expose it: profiles show internals")
 	fs.StringVar(&c.Database.DataDir, "data-dir", c.Database.DataDir, "directory for the SQLite database and local state")
 	fs.StringVar(&c.Database.URL, "database-url", c.Database.URL, "PostgreSQL URL (postgres://user:pass@host:5432/db); empty uses SQLite in --data-dir")
 	fs.BoolVar(&c.Database.AutoSeed, "auto-seed", c.Database.AutoSeed, "seed demo data (scale 1) when the database is empty at start")
@@ -278,6 +284,11 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("public-url must be an http(s) URL without a trailing slash, query or user info, got %q", c.PublicURL))
 		}
 	}
+	if c.DebugAddr != "" {
+		if _, _, err := net.SplitHostPort(c.DebugAddr); err != nil || c.DebugAddr == c.Addr {
+			errs = append(errs, fmt.Errorf("debug-addr must be host:port and differ from addr, got %q", c.DebugAddr))
+		}
+	}
 	errs = append(errs, c.Auth.validate()...)
 	errs = append(errs, c.Connector.validate()...)
 	errs = append(errs, c.Facade.validate()...)
@@ -345,6 +356,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("shutdown_timeout", c.HTTP.ShutdownTimeout),
 		slog.String("public_url", c.PublicURL),
 		slog.Any("trusted_proxies", c.TrustedProxies),
+		slog.String("debug_addr", c.DebugAddr),
 		slog.String("data_dir", c.Database.DataDir),
 		slog.String("database_url", redact.URL(c.Database.URL)),
 		slog.Bool("auto_seed", c.Database.AutoSeed),

@@ -37,6 +37,9 @@ func TestParse(t *testing.T) {
 		{"body budget wait zero", []string{"--body-budget-wait", "0s"}, nil, nil, "body-budget-wait"},
 		{"not a postgres url", []string{"--database-url", "mysql://db"}, nil, nil, "database-url"},
 		{"bad log format", []string{"--log-format", "xml"}, nil, nil, "log-format"},
+		{"debug listener off by default", nil, nil, func(c Config) bool { return c.DebugAddr == "" }, ""},
+		{"debug listener from env", nil, map[string]string{"MIDDLETIER_DEBUG_ADDR": "127.0.0.1:6060"}, func(c Config) bool { return c.DebugAddr == "127.0.0.1:6060" }, ""},
+		{"debug listener not host:port", []string{"--debug-addr", "6060"}, nil, nil, "debug-addr"},
 		{"upstream defaults: demos, 3s, TTLs", nil, nil, func(c Config) bool {
 			u := c.Upstream
 			return u.Demo() && u.Timeout == 3*time.Second && sourceSettings[*hr.Settings](u).TTL == 5*time.Minute && sourceSettings[*news.Settings](u).TTL == time.Minute && sourceSettings[*supply.Settings](u).TTL == 2*time.Minute && u.StaleFor > 0
