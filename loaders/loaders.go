@@ -106,6 +106,10 @@ type Loaders struct {
 	// OpeningHours loads as ErrNotFound for a store the hours
 	// service does not know.
 	OpeningHours *Keyed[string, hours.Hours]
+
+	// Levels holds the rows of lists nested in lists, so that their
+	// relations read a whole level at once (see Levels).
+	Levels *Levels
 }
 
 // New builds a fresh set of loaders over src and up for one request; wait is
@@ -167,6 +171,7 @@ func New(src Source, up Upstream, wait time.Duration) *Loaders {
 		Restock:      newKeyed(batch(tr, "Restock", supply.NextRestocks(up)), wait),
 		NewsPage:     newKeyed(batch(tr, "NewsPage", news.Pages(up)), wait),
 		OpeningHours: newKeyed(batch(tr, "OpeningHours", hours.OpeningHours(up)), wait),
+		Levels:       new(Levels),
 	}
 }
 

@@ -50,7 +50,7 @@ func (r *backorderResolver) RecordedBy(ctx context.Context, objs []*store.Backor
 }
 
 func (r *backorderResolver) History(ctx context.Context, objs []*store.Backorder) ([][]store.StatusChange, error) {
-	return batch(ctx, loaders.For(ctx).History, objs, always(backorderID), same)
+	return nested(ctx, loaders.For(ctx).History, objs, always(backorderID), same, listRows)
 }
 
 func (r *backorderResolver) NextRestock(ctx context.Context, objs []*store.Backorder) ([]*supply.Restock, error) {
@@ -262,11 +262,11 @@ func (r *storeResolver) OpeningHours(ctx context.Context, objs []*store.Store) (
 }
 
 func (r *storeResolver) Inventory(ctx context.Context, objs []*store.Store, lowStockOnly *bool, first *int, after *string) ([]*model.InventoryConnection, error) {
-	return guarded(ctx, loaders.For(ctx).InventoryPage, objs, canReadStore(ctx), inventoryPage(lowStockOnly, page(first, after)), inventoryConnection)
+	return guarded(ctx, loaders.For(ctx).InventoryPage, objs, canReadStore(ctx), inventoryPage(lowStockOnly, page(first, after)), inventoryConnection, pageRows)
 }
 
 func (r *storeResolver) Backorders(ctx context.Context, objs []*store.Store, status *store.BackorderStatus, first *int, after *string) ([]*model.BackorderConnection, error) {
-	return guarded(ctx, loaders.For(ctx).BackorderPages, objs, canReadStore(ctx), storeBackorderPage(deref(status), page(first, after)), backorderConnection)
+	return guarded(ctx, loaders.For(ctx).BackorderPages, objs, canReadStore(ctx), storeBackorderPage(deref(status), page(first, after)), backorderConnection, pageRows)
 }
 
 func (r *Resolver) Availability() graph.AvailabilityResolver { return &availabilityResolver{r} }

@@ -240,22 +240,42 @@ func echoRequestID(next http.Handler) http.Handler {
 	})
 }
 
+// accessLog logs one line per request at info level, except an answered
+// probe (a /healthz, /readyz or /metrics request with a status below 400):
+// kubelets and scrapers call those every few seconds, their lines drown the
+// traffic operators read, and formatting them was a measurable share of a
+// probe's CPU (BENCHMARKS.md, "Engine: per row"). Those go at debug level,
+// and a failing probe stays at info.
 func accessLog(log *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
 			start := time.Now()
 			next.ServeHTTP(ww, r)
-			log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			level := slog.LevelInfo
+			if probe(r.URL.Path) && ww.Status() < http.StatusBadRequest {
+				level = slog.LevelDebug
+			}
+			ctx := r.Context()
+			if !log.Enabled(ctx, level) {
+				return
+			}
+			log.LogAttrs(ctx, level, "request",
 				slog.String("method", r.Method),
 				slog.String("path", r.URL.Path),
 				slog.Int("status", ww.Status()),
 				slog.Int("bytes", ww.BytesWritten()),
 				slog.Duration("duration", time.Since(start)),
-				slog.String("request_id", middleware.GetReqID(r.Context())),
+				slog.String("request_id", middleware.GetReqID(ctx)),
 			)
 		})
 	}
+}
+
+// probe reports whether path is one that health checks and metric
+// scrapers call on a schedule.
+func probe(path string) bool {
+	return path == "/healthz" || path == "/readyz" || path == "/metrics"
 }
 
 // Recoverer turns a panic outside the GraphQL executor (which recovers its
