@@ -16,7 +16,6 @@ import (
 	"github.com/middletier/middletier/internal/auth"
 	"github.com/middletier/middletier/internal/store"
 	"github.com/middletier/middletier/internal/upstream/hours"
-	"github.com/middletier/middletier/internal/upstream/hr"
 	"github.com/middletier/middletier/internal/upstream/supply"
 	"github.com/middletier/middletier/loaders"
 )
@@ -87,7 +86,7 @@ func (r *employeeResolver) Store(ctx context.Context, obj *store.Employee) (*sto
 	return required(loaders.For(ctx).Store.Load(ctx, *obj.StoreID))
 }
 
-func (r *employeeResolver) LeaveBalance(ctx context.Context, obj *store.Employee) (*hr.LeaveBalance, error) {
+func (r *employeeResolver) LeaveBalance(ctx context.Context, obj *store.Employee) (*model.LeaveBalance, error) {
 	return leaveBalance(ctx, obj.ID)
 }
 

@@ -19,11 +19,29 @@ import (
 
 // leaveBalance loads an employee's balance for that employee only; HR not
 // knowing them is null, not an error.
-func leaveBalance(ctx context.Context, employeeID string) (*hr.LeaveBalance, error) {
+func leaveBalance(ctx context.Context, employeeID string) (*model.LeaveBalance, error) {
 	if err := auth.CanReadProfile(ctx, employeeID); err != nil {
 		return nil, err
 	}
-	return optional(loaders.For(ctx).LeaveBalance.Load(ctx, employeeID))
+	b, err := optional(loaders.For(ctx).LeaveBalance.Load(ctx, employeeID))
+	if b == nil || err != nil {
+		return nil, err
+	}
+	return leaveBalanceOf(*b), nil
+}
+
+// leaveBalanceOf maps the HR API's names onto the schema's: HR reports the
+// annual leave still available as AnnualDays; the schema's annualDays is the
+// whole year's entitlement (available plus taken) and annualRemainingDays
+// what is still available.
+func leaveBalanceOf(b hr.LeaveBalance) *model.LeaveBalance {
+	return &model.LeaveBalance{
+		AnnualDays:          b.AnnualDays + b.AnnualUsedDays,
+		AnnualUsedDays:      b.AnnualUsedDays,
+		AnnualRemainingDays: b.AnnualDays,
+		SickDays:            b.SickDays,
+		AsOf:                b.AsOf,
+	}
 }
 
 // nextRestock loads the next delivery of sku to storeID; none scheduled is null.

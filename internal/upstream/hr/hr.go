@@ -36,7 +36,8 @@ const MaxBatch = 100
 
 const leaveBalancesPath = "/v1/leave-balances"
 
-// LeaveBalance is one employee's leave, in days (half days are common).
+// LeaveBalance is one employee's leave, in days (half days are common),
+// named as the HR API names it.
 type LeaveBalance struct {
 	EmployeeID string
 	// AnnualDays is the annual leave still available this leave year.
@@ -49,14 +50,6 @@ type LeaveBalance struct {
 	// overnight), so screens can say "as of".
 	AsOf time.Time
 }
-
-// EntitledAnnualDays is the annual leave of the whole leave year: what is
-// still available plus what has been taken.
-func (b LeaveBalance) EntitledAnnualDays() float64 { return b.AnnualDays + b.AnnualUsedDays }
-
-// RemainingAnnualDays is the annual leave still available (AnnualDays, named
-// for what it means next to EntitledAnnualDays).
-func (b LeaveBalance) RemainingAnnualDays() float64 { return b.AnnualDays }
 
 // Client calls the HR system. It is safe for concurrent use.
 type Client struct{ c *httpjson.Client }
