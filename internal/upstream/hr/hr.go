@@ -60,9 +60,6 @@ func New(baseURL string, httpClient *http.Client, opts ...httpjson.Option) *Clie
 	return &Client{c: httpjson.New("hr", baseURL, httpClient, errs, opts...)}
 }
 
-// Calls reports how many HTTP requests the client has sent.
-func (c *Client) Calls() int64 { return c.c.Calls() }
-
 // wire is the API's JSON; kept apart from LeaveBalance so the exported type
 // can change without changing what is sent on the wire.
 type wireBalance struct {

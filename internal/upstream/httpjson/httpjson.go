@@ -25,7 +25,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync/atomic"
 	"time"
 	"unicode"
 
@@ -107,7 +106,6 @@ type Client struct {
 	hc      *http.Client
 	errs    Errors
 	s       settings
-	calls   atomic.Int64
 }
 
 // New builds a client for the service at baseURL (scheme, host and an
@@ -162,10 +160,6 @@ func defaultHTTPClient() *http.Client {
 	t.MaxIdleConnsPerHost = 32
 	return &http.Client{Transport: t}
 }
-
-// Calls reports how many HTTP requests the client has sent (or tried to),
-// so tests can assert what a GraphQL query costs upstream.
-func (c *Client) Calls() int64 { return c.calls.Load() }
 
 // Get sends GET path?query and decodes a JSON answer into out.
 func (c *Client) Get(ctx context.Context, path string, query url.Values, out any) error {
@@ -233,7 +227,6 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		req.Header.Set(middleware.RequestIDHeader, id)
 	}
 
-	c.calls.Add(1)
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return c.transportError(ctx, op, err)
