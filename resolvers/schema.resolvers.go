@@ -71,7 +71,10 @@ func (r *customerResolver) Backorders(ctx context.Context, obj *store.Customer, 
 	if err != nil {
 		return nil, err
 	}
-	p := page(first, after)
+	p, err := page(ctx, first, after)
+	if err != nil {
+		return nil, err
+	}
 	res, err := loaders.For(ctx).BackorderPages.Load(ctx, loaders.BackorderPageKey{OwnerID: obj.ID, ByCustomer: true, Status: deref(status), StoreID: scope, First: p.First, After: p.After})
 	if err != nil {
 		return nil, err
@@ -166,9 +169,9 @@ func (r *productResolver) Availability(ctx context.Context, obj *store.Product, 
 	if err := auth.CanReadStore(ctx, storeID); err != nil {
 		return nil, err
 	}
-	limit := 5
-	if nearbyLimit != nil {
-		limit = *nearbyLimit
+	limit, err := orDefault(ctx, "nearbyLimit", nearbyLimit)
+	if err != nil {
+		return nil, err
 	}
 	return availability(ctx, storeID, obj.SKU, limit)
 }
@@ -186,7 +189,11 @@ func (r *queryResolver) Stores(ctx context.Context, first *int, after *string) (
 	if err != nil {
 		return nil, err
 	}
-	res, err := r.DB.ListStores(ctx, store.StoreFilter{ID: scope}, page(first, after))
+	p, err := page(ctx, first, after)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.DB.ListStores(ctx, store.StoreFilter{ID: scope}, p)
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +205,11 @@ func (r *queryResolver) Store(ctx context.Context, id string) (*store.Store, err
 }
 
 func (r *queryResolver) Products(ctx context.Context, search *string, sku *string, category *string, first *int, after *string) (*model.ProductConnection, error) {
-	res, err := r.DB.SearchProducts(ctx, store.ProductFilter{Text: deref(search), SKU: deref(sku), Category: deref(category)}, page(first, after))
+	p, err := page(ctx, first, after)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.DB.SearchProducts(ctx, store.ProductFilter{Text: deref(search), SKU: deref(sku), Category: deref(category)}, p)
 	if err != nil {
 		return nil, err
 	}
@@ -213,7 +224,11 @@ func (r *queryResolver) Customers(ctx context.Context, search string, first *int
 	if len(strings.TrimSpace(search)) < 2 {
 		return nil, fmt.Errorf("search must have at least 2 characters: %w", store.ErrInvalidInput)
 	}
-	res, err := r.DB.SearchCustomers(ctx, strings.TrimSpace(search), page(first, after))
+	p, err := page(ctx, first, after)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.DB.SearchCustomers(ctx, strings.TrimSpace(search), p)
 	if err != nil {
 		return nil, err
 	}
@@ -231,7 +246,11 @@ func (r *queryResolver) Backorders(ctx context.Context, storeID string, status *
 	if _, err := storeExists(ctx, storeID); err != nil {
 		return nil, err
 	}
-	res, err := r.DB.ListBackorders(ctx, store.BackorderFilter{StoreID: storeID, Status: deref(status)}, page(first, after))
+	p, err := page(ctx, first, after)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.DB.ListBackorders(ctx, store.BackorderFilter{StoreID: storeID, Status: deref(status)}, p)
 	if err != nil {
 		return nil, err
 	}
@@ -254,7 +273,11 @@ func (r *queryResolver) Events(ctx context.Context, includePast *bool, first *in
 	if includePast != nil && *includePast {
 		f.EndsAfter = time.Time{}
 	}
-	res, err := r.DB.ListEvents(ctx, f, page(first, after))
+	p, err := page(ctx, first, after)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.DB.ListEvents(ctx, f, p)
 	if err != nil {
 		return nil, err
 	}
@@ -277,7 +300,10 @@ func (r *storeResolver) Inventory(ctx context.Context, obj *store.Store, lowStoc
 	if err := auth.CanReadStore(ctx, obj.ID); err != nil {
 		return nil, err
 	}
-	p := page(first, after)
+	p, err := page(ctx, first, after)
+	if err != nil {
+		return nil, err
+	}
 	res, err := loaders.For(ctx).InventoryPage.Load(ctx, loaders.InventoryPageKey{StoreID: obj.ID, LowStockOnly: lowStockOnly != nil && *lowStockOnly, First: p.First, After: p.After})
 	if err != nil {
 		return nil, err
@@ -289,7 +315,10 @@ func (r *storeResolver) Backorders(ctx context.Context, obj *store.Store, status
 	if err := auth.CanReadStore(ctx, obj.ID); err != nil {
 		return nil, err
 	}
-	p := page(first, after)
+	p, err := page(ctx, first, after)
+	if err != nil {
+		return nil, err
+	}
 	res, err := loaders.For(ctx).BackorderPages.Load(ctx, loaders.BackorderPageKey{OwnerID: obj.ID, Status: deref(status), First: p.First, After: p.After})
 	if err != nil {
 		return nil, err

@@ -10,7 +10,6 @@ import (
 	"github.com/middletier/middletier/graph/model"
 	"github.com/middletier/middletier/internal/auth"
 	"github.com/middletier/middletier/internal/gqlerr"
-	"github.com/middletier/middletier/internal/store"
 	"github.com/middletier/middletier/internal/upstream/hr"
 	"github.com/middletier/middletier/internal/upstream/news"
 	"github.com/middletier/middletier/internal/upstream/supply"
@@ -49,14 +48,13 @@ func nextRestock(ctx context.Context, storeID, sku string) (*supply.Restock, err
 	return optional(loaders.For(ctx).Restock.Load(ctx, supply.RestockKey{StoreID: storeID, SKU: sku}))
 }
 
-// latestNews loads one page of company news.
+// latestNews loads one page of company news. first lies within the schema's
+// @range, which internal/input enforces and which stays within news.MaxPage
+// (a test checks the two agree).
 func latestNews(ctx context.Context, first *int, after *string) (*model.NewsConnection, error) {
-	n := 10
-	if first != nil {
-		n = *first
-	}
-	if n < 1 || n > news.MaxPage {
-		return nil, fmt.Errorf("first must be between 1 and %d, got %d: %w", news.MaxPage, n, store.ErrInvalidInput)
+	n, err := orDefault(ctx, "first", first)
+	if err != nil {
+		return nil, err
 	}
 	p, err := loaders.For(ctx).NewsPage.Load(ctx, loaders.NewsPageKey{First: n, After: deref(after)})
 	if errors.Is(err, dataloadgen.ErrNotFound) {
