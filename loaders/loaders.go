@@ -7,6 +7,7 @@ package loaders
 import (
 	"context"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/vikstrous/dataloadgen"
@@ -39,7 +40,7 @@ type Source interface {
 // Upstream is the opened upstream sources, with the cross-request cache in
 // front (internal/upstream/cached): a batch asks the service only for the
 // keys the cache misses, in one call. Each source's package finds its own
-// reads in it, so a new source is one line in New.
+// reads in it, so a new source is one Read line.
 type Upstream = upstream.Finder
 
 // NewsPageKey asks for one page of company news.
@@ -91,15 +92,56 @@ type Loaders struct {
 	InventoryPage  *dataloadgen.Loader[InventoryPageKey, store.Paged[store.Inventory]]
 	BackorderPages *dataloadgen.Loader[BackorderPageKey, store.Paged[store.Backorder]]
 	RSVP           *dataloadgen.Loader[RSVPKey, store.RSVP]
-	// LeaveBalance is keyed by employee id; an employee HR does not know
-	// loads as dataloadgen.ErrNotFound.
-	LeaveBalance *dataloadgen.Loader[string, hr.LeaveBalance]
-	// Restock loads as dataloadgen.ErrNotFound when none is scheduled.
-	Restock  *dataloadgen.Loader[supply.RestockKey, supply.Restock]
-	NewsPage *dataloadgen.Loader[NewsPageKey, news.Page]
-	// OpeningHours loads as dataloadgen.ErrNotFound for a store the hours
-	// service does not know.
-	OpeningHours *dataloadgen.Loader[string, hours.Hours]
+
+	// The upstream reads' loaders, made on first use (see Read).
+	up    Upstream
+	opt   dataloadgen.Option
+	mu    sync.Mutex
+	reads map[any]any // *Read[K, V] -> *dataloadgen.Loader[K, V]
+}
+
+// The upstream sources' reads, one line each: the source's own read over
+// the opened sources (its package declares it next to its cache policy).
+// A key the source does not know loads as dataloadgen.ErrNotFound.
+var (
+	LeaveBalance = NewRead(hr.LeaveBalances)    // by employee id
+	Restock      = NewRead(supply.NextRestocks) // none scheduled: not found
+	NewsPage     = NewRead(news.Pages)          // one page of company news
+	OpeningHours = NewRead(hours.OpeningHours)  // by store id
+)
+
+// Read is one upstream read as a per-request loader: a handle, not state.
+// Each request's Loaders make the loader the first time the read is used,
+// over that request's opened sources, so a new source is one line above
+// and nothing else here.
+type Read[K comparable, V any] struct {
+	open func(Upstream) func(context.Context, []K) (map[K]V, error)
+}
+
+// NewRead declares an upstream read; open finds the source's cached batch
+// read in the opened sources (hr.LeaveBalances and its kind).
+func NewRead[K comparable, V any](open func(Upstream) func(context.Context, []K) (map[K]V, error)) *Read[K, V] {
+	return &Read[K, V]{open: open}
+}
+
+// Load loads key through the request's loader for r (batched with the
+// request's other loads of r within the batch window).
+func (r *Read[K, V]) Load(ctx context.Context, key K) (V, error) {
+	return r.loader(For(ctx)).Load(ctx, key)
+}
+
+func (r *Read[K, V]) loader(l *Loaders) *dataloadgen.Loader[K, V] {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.reads == nil {
+		l.reads = map[any]any{}
+	}
+	if ld, ok := l.reads[r]; ok {
+		return ld.(*dataloadgen.Loader[K, V])
+	}
+	ld := dataloadgen.NewMappedLoader(r.open(l.up), l.opt)
+	l.reads[r] = ld
+	return ld
 }
 
 // New builds a fresh set of loaders over src and up for one request; wait is
@@ -157,10 +199,8 @@ func New(src Source, up Upstream, wait time.Duration) *Loaders {
 			}
 			return out, nil
 		}, opt),
-		LeaveBalance: dataloadgen.NewMappedLoader(hr.LeaveBalances(up), opt),
-		Restock:      dataloadgen.NewMappedLoader(supply.NextRestocks(up), opt),
-		NewsPage:     dataloadgen.NewMappedLoader(news.Pages(up), opt),
-		OpeningHours: dataloadgen.NewMappedLoader(hours.OpeningHours(up), opt),
+		up:  up,
+		opt: opt,
 	}
 }
 

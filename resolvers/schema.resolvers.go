@@ -293,7 +293,7 @@ func (r *rsvpResolver) Event(ctx context.Context, obj *store.RSVP) (*store.Event
 }
 
 func (r *storeResolver) OpeningHours(ctx context.Context, obj *store.Store) (*hours.Hours, error) {
-	return optional(loaders.For(ctx).OpeningHours.Load(ctx, obj.ID))
+	return optional(loaders.OpeningHours.Load(ctx, obj.ID))
 }
 
 func (r *storeResolver) Inventory(ctx context.Context, obj *store.Store, lowStockOnly *bool, first *int, after *string) (*model.InventoryConnection, error) {

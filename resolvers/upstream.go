@@ -22,7 +22,7 @@ func leaveBalance(ctx context.Context, employeeID string) (*model.LeaveBalance, 
 	if err := auth.CanReadProfile(ctx, employeeID); err != nil {
 		return nil, err
 	}
-	b, err := optional(loaders.For(ctx).LeaveBalance.Load(ctx, employeeID))
+	b, err := optional(loaders.LeaveBalance.Load(ctx, employeeID))
 	if b == nil || err != nil {
 		return nil, err
 	}
@@ -45,7 +45,7 @@ func leaveBalanceOf(b hr.LeaveBalance) *model.LeaveBalance {
 
 // nextRestock loads the next delivery of sku to storeID; none scheduled is null.
 func nextRestock(ctx context.Context, storeID, sku string) (*supply.Restock, error) {
-	return optional(loaders.For(ctx).Restock.Load(ctx, supply.RestockKey{StoreID: storeID, SKU: sku}))
+	return optional(loaders.Restock.Load(ctx, supply.RestockKey{StoreID: storeID, SKU: sku}))
 }
 
 // latestNews loads one page of company news. first lies within the schema's
@@ -56,7 +56,7 @@ func latestNews(ctx context.Context, first *int, after *string) (*model.NewsConn
 	if err != nil {
 		return nil, err
 	}
-	p, err := loaders.For(ctx).NewsPage.Load(ctx, loaders.NewsPageKey{First: n, After: deref(after)})
+	p, err := loaders.NewsPage.Load(ctx, loaders.NewsPageKey{First: n, After: deref(after)})
 	if errors.Is(err, dataloadgen.ErrNotFound) {
 		return nil, fmt.Errorf("news page: %w", news.ErrUnavailable)
 	}
