@@ -72,20 +72,23 @@ func retryAfter(status int) int {
 type answer struct {
 	status int
 	body   []byte
+	// partial: a 200 that carries warnings (a source was down), which the
+	// response cache must not keep.
+	partial bool
 }
 
 // errorAnswer builds the one error body of the service (gqlerr.Body:
 // message first, at most 200 characters, no long echo of client input,
 // under 1 KB) so that every /api/v1 answer follows one contract.
-func errorAnswer(status int, code, message, requestID string, details []map[string]string) answer {
-	return answer{status: status, body: gqlerr.EncodeBody(code, message, requestID, details)}
+func errorAnswer(status int, code, message string, ref gqlerr.Ref, details []map[string]string) answer {
+	return answer{status: status, body: gqlerr.EncodeBody(code, message, ref, details)}
 }
 
 // graphQLErrorAnswer answers with the first error's code; the rest become
 // details. Messages come from the error presenter, so internals are masked.
 // An error about an argument that a REST parameter feeds (a refused cursor)
 // names that parameter, as a binding error does.
-func (op *Operation) graphQLErrorAnswer(errs gqlerror.List, requestID string) answer {
+func (op *Operation) graphQLErrorAnswer(errs gqlerror.List, ref gqlerr.Ref) answer {
 	first := errs[0]
 	code := codeOf(first)
 	message := first.Message
@@ -101,7 +104,7 @@ func (op *Operation) graphQLErrorAnswer(errs gqlerror.List, requestID string) an
 		}
 		details = append(details, d)
 	}
-	return errorAnswer(StatusFor(code), code, message, requestID, details)
+	return errorAnswer(StatusFor(code), code, message, ref, details)
 }
 
 // paramFor finds the REST parameter behind an error the presenter tagged
@@ -171,7 +174,7 @@ func codeOf(e *gqlerror.Error) string {
 	return gqlerr.Internal
 }
 
-func bindErrorAnswer(e *bindError, requestID string) answer {
+func bindErrorAnswer(e *bindError, ref gqlerr.Ref) answer {
 	status, code := http.StatusBadRequest, gqlerr.BadUserInput
 	if e.Status == http.StatusUnsupportedMediaType {
 		status, code = e.Status, CodeUnsupportedMedia
@@ -180,7 +183,7 @@ func bindErrorAnswer(e *bindError, requestID string) answer {
 	if e.Param != "" {
 		details = []map[string]string{{"parameter": e.Param, "in": e.In, "reason": e.Reason}}
 	}
-	return errorAnswer(status, code, e.Error(), requestID, details)
+	return errorAnswer(status, code, e.Error(), ref, details)
 }
 
 // encode writes v as JSON without HTML escaping (bodies are read by apps,
@@ -192,7 +195,7 @@ func encode(v any) []byte {
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		// Every value here came from JSON or from this package.
-		return gqlerr.EncodeBody(gqlerr.Internal, "internal server error", "", nil)
+		return gqlerr.EncodeBody(gqlerr.Internal, "internal server error", gqlerr.Ref{}, nil)
 	}
 	return bytes.TrimRight(b.Bytes(), "\n")
 }

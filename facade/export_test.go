@@ -8,3 +8,11 @@ func WithWriteStepHook(opts Options, fn func(r *http.Request, step WriteStep)) O
 	opts.onWriteStep = fn
 	return opts
 }
+
+// WaitResponseCache blocks until the response cache has applied or dropped
+// every pending write.
+func WaitResponseCache(f *Facade) {
+	if f.rc != nil {
+		f.rc.c.Wait()
+	}
+}

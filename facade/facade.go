@@ -2,8 +2,6 @@ package facade
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -14,10 +12,10 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/go-chi/chi/v5"
-	"github.com/go-chi/chi/v5/middleware"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/middletier/middletier/internal/cache"
 	"github.com/middletier/middletier/internal/gqlerr"
 	"github.com/middletier/middletier/internal/input"
 	"github.com/middletier/middletier/internal/store"
@@ -65,6 +63,15 @@ type Options struct {
 	onWriteStep func(r *http.Request, step WriteStep)
 	// Operations replaces the embedded operation files (tests).
 	Operations []Operation
+	// ResponseCacheBytes sizes the cache of GET answers (respcache.go);
+	// 0 turns it off.
+	ResponseCacheBytes int64
+	// InvalidationBus carries the cache's invalidations to and from other
+	// replicas; nil keeps them in this process.
+	InvalidationBus cache.Bus
+	// CacheMetrics counts cache hits, misses and invalidations; nil counts
+	// nothing.
+	CacheMetrics CacheMetrics
 }
 
 // BasePath is where the facade is mounted, below the public URL's own path.
@@ -82,6 +89,7 @@ type Facade struct {
 	log      *slog.Logger
 	router   chi.Router
 	keys     keyLocks
+	rc       *respCache // nil when the response cache is off
 	// lastCleanup (unix ms) spaces out expired-key cleanup, which rides on
 	// writes instead of needing a goroutine with a lifecycle of its own.
 	lastCleanup atomic.Int64
@@ -118,16 +126,21 @@ func New(exec Executor, ws WriteStore, opts Options) (*Facade, error) {
 		return nil, fmt.Errorf("input limits: %w", err)
 	}
 	f := &Facade{ops: ops, exec: exec, contract: contract, store: ws, opts: opts, log: opts.Log}
+	if opts.ResponseCacheBytes > 0 {
+		if f.rc, err = newRespCache(opts.ResponseCacheBytes, opts.InvalidationBus, opts.CacheMetrics); err != nil {
+			return nil, fmt.Errorf("response cache: %w", err)
+		}
+	}
 	r := chi.NewRouter()
 	for i := range f.ops {
 		op := &f.ops[i]
 		r.Method(op.Method, op.Path, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { f.serve(w, r, op) }))
 	}
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		writeAnswer(w, errorAnswer(http.StatusNotFound, gqlerr.NotFound, fmt.Sprintf("no operation at %s %s", r.Method, r.URL.Path), middleware.GetReqID(r.Context()), nil))
+		writeAnswer(w, errorAnswer(http.StatusNotFound, gqlerr.NotFound, fmt.Sprintf("no operation at %s %s", r.Method, r.URL.Path), gqlerr.RefFrom(r.Context()), nil))
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		writeAnswer(w, errorAnswer(http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", fmt.Sprintf("%s is not allowed on %s", r.Method, r.URL.Path), middleware.GetReqID(r.Context()), nil))
+		writeAnswer(w, errorAnswer(http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", fmt.Sprintf("%s is not allowed on %s", r.Method, r.URL.Path), gqlerr.RefFrom(r.Context()), nil))
 	})
 	f.router = r
 	return f, nil
@@ -140,14 +153,20 @@ func (f *Facade) Operations() []Operation { return slices.Clone(f.ops) }
 // Schema is the schema the operations were validated against.
 func (f *Facade) Schema() *ast.Schema { return f.exec.Schema() }
 
+// Close releases the response cache; the facade must not serve afterwards.
+func (f *Facade) Close() {
+	if f.rc != nil {
+		f.rc.c.Close()
+	}
+}
+
 // ServeHTTP routes a request under /api/v1 to its operation.
 func (f *Facade) ServeHTTP(w http.ResponseWriter, r *http.Request) { f.router.ServeHTTP(w, r) }
 
 func (f *Facade) serve(w http.ResponseWriter, r *http.Request, op *Operation) {
-	reqID := middleware.GetReqID(r.Context())
 	b, berr := op.bind(r, f.exec.Schema(), f.contract)
 	if berr != nil {
-		writeAnswer(w, bindErrorAnswer(berr, reqID))
+		writeAnswer(w, bindErrorAnswer(berr, gqlerr.RefFrom(r.Context())))
 		return
 	}
 	if op.Write {
@@ -156,27 +175,43 @@ func (f *Facade) serve(w http.ResponseWriter, r *http.Request, op *Operation) {
 		if replayed {
 			w.Header().Set("Idempotent-Replayed", "true")
 		}
+		// A 4xx wrote nothing; a 5xx may have committed (the connection
+		// broke during COMMIT), and dropping answers costs only a miss.
+		if a.status < 300 || a.status >= 500 {
+			f.invalidate(r, op, b)
+		}
 		writeAnswer(w, a)
 		return
 	}
+	if op.Cache != nil && f.rc != nil {
+		f.serveCached(w, r, op, b)
+		return
+	}
+	f.serveRead(w, r, f.run(r.Context(), r, op, b.vars))
+}
 
-	a := f.run(r.Context(), r, op, b.vars)
+// serveRead writes a read's answer: errors uncached, a success with a
+// strong ETag over its exact bytes, so that an unchanged answer costs a
+// phone a 304 instead of the body.
+func (f *Facade) serveRead(w http.ResponseWriter, r *http.Request, a answer) {
 	if a.status != http.StatusOK {
 		w.Header().Set("Cache-Control", "no-store")
 		writeAnswer(w, a)
 		return
 	}
-	// A strong ETag over the exact bytes: an unchanged answer costs a phone
-	// a 304 instead of the body.
-	sum := sha256.Sum256(a.body)
-	etag := `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
+	f.writeRead(w, r, a.body, etagOf(a.body), "private")
+}
+
+// writeRead writes a 200 body with its ETag and Cache-Control, or 304 when
+// the client already holds it.
+func (f *Facade) writeRead(w http.ResponseWriter, r *http.Request, body []byte, etag, cacheControl string) {
 	w.Header().Set("ETag", etag)
-	w.Header().Set("Cache-Control", "private")
+	w.Header().Set("Cache-Control", cacheControl)
 	if etagMatches(r.Header.Get("If-None-Match"), etag) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	writeAnswer(w, a)
+	writeAnswer(w, answer{status: http.StatusOK, body: body})
 }
 
 // etagMatches implements If-None-Match for GET: any listed tag equal to
@@ -196,7 +231,7 @@ func etagMatches(header, etag string) bool {
 // a write, one that outlives the caller's connection and carries its
 // transaction.
 func (f *Facade) run(ctx context.Context, r *http.Request, op *Operation, vars map[string]any) answer {
-	reqID := middleware.GetReqID(ctx)
+	ref := gqlerr.RefFrom(ctx)
 	start := graphql.Now()
 	ctx = graphql.StartOperationTrace(ctx)
 	params := &graphql.RawParams{
@@ -216,7 +251,10 @@ func (f *Facade) run(ctx context.Context, r *http.Request, op *Operation, vars m
 	if resp == nil {
 		// The executor gives no response only when the request's context
 		// ended (deadline or client gone).
-		return errorAnswer(http.StatusGatewayTimeout, CodeTimeout, "the request took too long", reqID, nil)
+		return errorAnswer(http.StatusGatewayTimeout, CodeTimeout, "the request took too long", ref, nil)
 	}
-	return op.shape(resp, r, f.opts.origin(r), reqID)
+	a := op.shape(resp, r, f.opts.origin(r), ref)
+	// Errors in a 200 are warnings: a source was down for part of it.
+	a.partial = len(resp.Errors) > 0
+	return a
 }

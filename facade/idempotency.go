@@ -7,9 +7,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/go-chi/chi/v5/middleware"
-
 	"github.com/middletier/middletier/internal/auth"
+	"github.com/middletier/middletier/internal/gqlerr"
 	"github.com/middletier/middletier/internal/store"
 )
 
@@ -97,7 +96,7 @@ func (l *keyLocks) lock(ctx context.Context, k store.IdempotencyKey, deadline ti
 // an attempt after 120 s and retries it, and the first attempt must still
 // finish and record its answer for that retry to find.
 func (f *Facade) write(r *http.Request, op *Operation, b bound) (a answer, replayed bool) {
-	reqID := middleware.GetReqID(r.Context())
+	ref := gqlerr.RefFrom(r.Context())
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), f.opts.WriteTimeout)
 	defer cancel()
 
@@ -112,7 +111,7 @@ func (f *Facade) write(r *http.Request, op *Operation, b bound) (a answer, repla
 		f.cleanupExpired(ctx)
 		unlock, ok := f.keys.lock(r.Context(), *k, deadline)
 		if !ok {
-			return inProgress(reqID), false
+			return inProgress(ref), false
 		}
 		defer unlock()
 	}
@@ -122,16 +121,16 @@ func (f *Facade) write(r *http.Request, op *Operation, b bound) (a answer, repla
 		if errors.Is(err, store.ErrConflict) {
 			// SQLite runs one write at a time and another one held the
 			// database past its busy timeout: a retry shortly will do.
-			return errorAnswer(http.StatusServiceUnavailable, CodeUnavailable, "another change is being saved; retry in a few seconds", reqID, nil), false
+			return errorAnswer(http.StatusServiceUnavailable, CodeUnavailable, "another change is being saved; retry in a few seconds", ref, nil), false
 		}
-		f.log.ErrorContext(ctx, "begin write", "err", err, "request_id", reqID)
-		return errorAnswer(http.StatusServiceUnavailable, CodeUnavailable, "the request could not be recorded; retry later", reqID, nil), false
+		f.log.ErrorContext(ctx, "begin write", "err", err, "request_id", ref.RequestID)
+		return errorAnswer(http.StatusServiceUnavailable, CodeUnavailable, "the request could not be recorded; retry later", ref, nil), false
 	}
 	// Rolled back unless committed below: a failed or cut-short write
 	// leaves nothing, its key included.
 	defer func() {
 		if err := unit.Rollback(); err != nil {
-			f.log.WarnContext(ctx, "roll back write", "err", err, "request_id", reqID)
+			f.log.WarnContext(ctx, "roll back write", "err", err, "request_id", ref.RequestID)
 		}
 	}()
 
@@ -141,13 +140,13 @@ func (f *Facade) write(r *http.Request, op *Operation, b bound) (a answer, repla
 		ccancel()
 		switch {
 		case errors.Is(err, store.ErrConflict):
-			return inProgress(reqID), false
+			return inProgress(ref), false
 		case err != nil:
-			f.log.ErrorContext(ctx, "idempotency claim", "err", err, "request_id", reqID)
-			return errorAnswer(http.StatusServiceUnavailable, CodeUnavailable, "the request could not be recorded; retry later", reqID, nil), false
+			f.log.ErrorContext(ctx, "idempotency claim", "err", err, "request_id", ref.RequestID)
+			return errorAnswer(http.StatusServiceUnavailable, CodeUnavailable, "the request could not be recorded; retry later", ref, nil), false
 		case !claimed && rec.RequestHash != b.hash:
 			return errorAnswer(http.StatusUnprocessableEntity, CodeIdempotencyMismatch,
-				"this idempotency key was already used with a different request; use a new key for a new request", reqID,
+				"this idempotency key was already used with a different request; use a new key for a new request", ref,
 				[]map[string]string{{"parameter": keySource(r, op), "reason": "reused with a different request"}}), false
 		case !claimed:
 			return answer{status: rec.Status, body: rec.Body}, true
@@ -161,8 +160,8 @@ func (f *Facade) write(r *http.Request, op *Operation, b bound) (a answer, repla
 	}
 	if k != nil {
 		if err := unit.CompleteIdempotency(ctx, *k, s.status, s.body); err != nil {
-			f.log.ErrorContext(ctx, "store idempotent answer", "err", err, "request_id", reqID)
-			return errorAnswer(http.StatusServiceUnavailable, CodeUnavailable, "the request could not be recorded; retry later", reqID, nil), false
+			f.log.ErrorContext(ctx, "store idempotent answer", "err", err, "request_id", ref.RequestID)
+			return errorAnswer(http.StatusServiceUnavailable, CodeUnavailable, "the request could not be recorded; retry later", ref, nil), false
 		}
 	}
 	f.step(r, StepWritten)
@@ -170,15 +169,15 @@ func (f *Facade) write(r *http.Request, op *Operation, b bound) (a answer, repla
 		// Not committed (or, if the connection broke during COMMIT, perhaps
 		// committed with its answer): either way a retry with the same key
 		// gets the right result.
-		f.log.ErrorContext(ctx, "commit write", "err", err, "request_id", reqID)
-		return errorAnswer(http.StatusServiceUnavailable, CodeUnavailable, "the request could not be recorded; retry later", reqID, nil), false
+		f.log.ErrorContext(ctx, "commit write", "err", err, "request_id", ref.RequestID)
+		return errorAnswer(http.StatusServiceUnavailable, CodeUnavailable, "the request could not be recorded; retry later", ref, nil), false
 	}
 	f.step(r, StepCommitted)
 	return s, false
 }
 
-func inProgress(reqID string) answer {
-	return errorAnswer(http.StatusConflict, CodeInProgress, "a request with this idempotency key is still running; retry later for its result", reqID, nil)
+func inProgress(ref gqlerr.Ref) answer {
+	return errorAnswer(http.StatusConflict, CodeInProgress, "a request with this idempotency key is still running; retry later for its result", ref, nil)
 }
 
 func (f *Facade) step(r *http.Request, s WriteStep) {

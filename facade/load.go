@@ -59,6 +59,8 @@ type header struct {
 	Partial     bool                 `yaml:"partial"`
 	Params      map[string]paramHead `yaml:"params"`
 	Body        *bodyHeader          `yaml:"body"`
+	Cache       *cacheHeader         `yaml:"cache"`
+	Invalidates []string             `yaml:"invalidates"`
 }
 
 type pagedHeader struct {
@@ -336,6 +338,7 @@ func loadFile(name string, src []byte, schema *ast.Schema) (Operation, []error) 
 		errs = append(errs, &LoadError{File: name, Line: line, Reason: fmt.Sprintf(format, args...)})
 	}
 	bindParams(&op, h, schema, add, addLine)
+	bindCache(&op, h, schema, add)
 	if len(errs) > 0 {
 		return Operation{}, errs
 	}
@@ -615,13 +618,14 @@ func gqlErrors(file string, err error) []error {
 	return out
 }
 
-// keyLines maps binding keys ("path", "params.storeId") to their line in
-// the header, so that binding errors point at the line to fix. Parameter
-// keys contain dots ("input.backorderId"), so they are found as the keys one
-// indent below params rather than through a YAML path.
+// keyLines maps binding keys ("path", "params.storeId", "cache.ttl") to
+// their line in the header, so that binding errors point at the line to
+// fix. Parameter keys contain dots ("input.backorderId"), so nested keys
+// are found as the keys one indent below their parent rather than through
+// a YAML path.
 func keyLines(yamlText []byte) map[string]int {
 	out := map[string]int{}
-	inParams, indent := false, -1
+	parent, indent := "", -1
 	for i, line := range bytes.Split(yamlText, []byte("\n")) {
 		t := bytes.TrimLeft(line, " ")
 		if len(t) == 0 || t[0] == '#' {
@@ -636,10 +640,10 @@ func keyLines(yamlText []byte) map[string]int {
 		switch {
 		case depth == 0:
 			out[key] = i + 1
-			inParams, indent = key == "params", -1
-		case inParams && (indent < 0 || depth == indent):
+			parent, indent = key, -1
+		case parent != "" && (indent < 0 || depth == indent):
 			indent = depth
-			out["params."+key] = i + 1
+			out[parent+"."+key] = i + 1
 		}
 	}
 	return out

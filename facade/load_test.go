@@ -114,6 +114,13 @@ mutation Op($input: RecordBackorderInput!) { recordBackorder(input: $input) { ba
 mutation Op($input: RecordBackorderInput!) { recordBackorder(input: $input) { backorder { id } } }
 `, 7, "must be scalars or enums"},
 		{"picker to nowhere", "", strings.Replace(good, "{in: path, summary: Store ID}", "{in: path, summary: Store ID, picker: {operation: ListShops, value: id, title: name}}", 1), 8, "picker operation ListShops does not exist"},
+		{"cache ttl not a duration", "", strings.Replace(good, "# params:", "# cache:\n#   per: store\n#   ttl: 5 minutes\n#   why: x\n# params:", 1), 9, `cache ttl "5 minutes" is not a duration`},
+		{"cache ttl too long", "", strings.Replace(good, "# params:", "# cache: {ttl: 48h, per: store, why: x}\n# params:", 1), 7, "between 1s and 1h0m0s"},
+		{"cache per unknown", "", strings.Replace(good, "# params:", "# cache:\n#   ttl: 30s\n#   per: team\n#   why: x\n# params:", 1), 9, "caller, store or everyone"},
+		{"cache without why", "", strings.Replace(good, "# params:", "# cache: {ttl: 30s, per: store}\n# params:", 1), 7, "needs a why"},
+		{"cache tag names no variable", "", strings.Replace(good, "# params:", "# cache:\n#   ttl: 30s\n#   per: store\n#   why: x\n#   tags: [\"backorders:{shopId}\"]\n# params:", 1), 11, "{shopId} names no variable"},
+		{"cache tag malformed", "", strings.Replace(good, "# params:", "# cache: {ttl: 30s, per: store, why: x, tags: [\"Back orders\"]}\n# params:", 1), 7, "must be family or family:value"},
+		{"GET invalidates", "", strings.Replace(good, "# params:", "# invalidates: [backorders]\n# params:", 1), 7, "only writes invalidate"},
 		{"two operations", "", good + "query Two { stores { nodes { id } } }\n", 17, "exactly one operation"},
 	}
 	s := schemaOf()

@@ -39,6 +39,10 @@ type Operation struct {
 	Params []Param
 	// Body, when not nil, binds the JSON body (POST only).
 	Body *Body
+	// Cache, when not nil, caches a GET's answers (cachepolicy.go).
+	Cache *CachePolicy
+	// Invalidates are the tags a write makes wrong once it commits.
+	Invalidates []Tag
 
 	Source string                   // the GraphQL document text, run as is
 	Doc    *ast.QueryDocument       // parsed and validated at start-up

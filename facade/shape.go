@@ -16,13 +16,13 @@ import (
 
 // shape turns resp into the REST answer: the value at op.Result without any
 // wrapper, lists as {value, nextLink, nextCursor}, nulls left out.
-func (op *Operation) shape(resp *graphql.Response, r *http.Request, origin, requestID string) answer {
+func (op *Operation) shape(resp *graphql.Response, r *http.Request, origin string, ref gqlerr.Ref) answer {
 	var data any
 	if len(resp.Data) > 0 {
 		dec := json.NewDecoder(bytes.NewReader(resp.Data))
 		dec.UseNumber() // numbers pass through exactly as the executor wrote them
 		if err := dec.Decode(&data); err != nil {
-			return errorAnswer(http.StatusInternalServerError, gqlerr.Internal, "internal server error", requestID, nil)
+			return errorAnswer(http.StatusInternalServerError, gqlerr.Internal, "internal server error", ref, nil)
 		}
 	}
 	value, missing := data, ""
@@ -49,13 +49,13 @@ func (op *Operation) shape(resp *graphql.Response, r *http.Request, origin, requ
 	}
 	switch {
 	case len(fatal) > 0:
-		return op.graphQLErrorAnswer(fatal, requestID)
+		return op.graphQLErrorAnswer(fatal, ref)
 	case value == nil:
 		// A nullable lookup (product(sku:)) found nothing.
 		if missing == "" {
 			missing = "result"
 		}
-		return errorAnswer(http.StatusNotFound, gqlerr.NotFound, fmt.Sprintf("%s not found", missing), requestID, nil)
+		return errorAnswer(http.StatusNotFound, gqlerr.NotFound, fmt.Sprintf("%s not found", missing), ref, nil)
 	}
 
 	value = dropNulls(value)

@@ -92,6 +92,9 @@ func NewExecutor(cfg config.GraphQL, es graphql.ExecutableSchema, log *slog.Logg
 		return nil, fmt.Errorf("input limits in the schema: %w", err)
 	}
 	srv := executor.New(es)
+	// First, so that the operation's span holds every other extension's
+	// work and the root field spans hold the write-scope check.
+	srv.Use(newTracing())
 	srv.Use(contract)
 	srv.SetQueryCache(queryCache)
 	if cfg.Introspection {

@@ -276,17 +276,17 @@ type AvailabilityResolver interface {
 	NextRestock(ctx context.Context, obj *model.Availability) (*supply.Restock, error)
 }
 type BackorderResolver interface {
-	Store(ctx context.Context, obj *store.Backorder) (*store.Store, error)
-	Product(ctx context.Context, obj *store.Backorder) (*store.Product, error)
-	Customer(ctx context.Context, obj *store.Backorder) (*store.Customer, error)
+	Store(ctx context.Context, objs []*store.Backorder) ([]*store.Store, error)
+	Product(ctx context.Context, objs []*store.Backorder) ([]*store.Product, error)
+	Customer(ctx context.Context, objs []*store.Backorder) ([]*store.Customer, error)
 
-	RecordedBy(ctx context.Context, obj *store.Backorder) (*store.Employee, error)
+	RecordedBy(ctx context.Context, objs []*store.Backorder) ([]*store.Employee, error)
 
-	History(ctx context.Context, obj *store.Backorder) ([]store.StatusChange, error)
-	NextRestock(ctx context.Context, obj *store.Backorder) (*supply.Restock, error)
+	History(ctx context.Context, objs []*store.Backorder) ([][]store.StatusChange, error)
+	NextRestock(ctx context.Context, objs []*store.Backorder) ([]*supply.Restock, error)
 }
 type BackorderStatusChangeResolver interface {
-	ChangedBy(ctx context.Context, obj *store.StatusChange) (*store.Employee, error)
+	ChangedBy(ctx context.Context, objs []*store.StatusChange) ([]*store.Employee, error)
 }
 type CustomerResolver interface {
 	Backorders(ctx context.Context, obj *store.Customer, status *store.BackorderStatus, first *int, after *string) (*model.BackorderConnection, error)
@@ -296,14 +296,12 @@ type EmployeeResolver interface {
 	LeaveBalance(ctx context.Context, obj *store.Employee) (*model.LeaveBalance, error)
 }
 type EventResolver interface {
-	AttendeeCount(ctx context.Context, obj *store.Event) (int, error)
-	MyRsvp(ctx context.Context, obj *store.Event) (*store.RSVP, error)
+	AttendeeCount(ctx context.Context, objs []*store.Event) ([]int, error)
+	MyRsvp(ctx context.Context, objs []*store.Event) ([]*store.RSVP, error)
 }
 type InventoryItemResolver interface {
-	Store(ctx context.Context, obj *store.Inventory) (*store.Store, error)
-	Product(ctx context.Context, obj *store.Inventory) (*store.Product, error)
-
-	LowStock(ctx context.Context, obj *store.Inventory) (bool, error)
+	Store(ctx context.Context, objs []*store.Inventory) ([]*store.Store, error)
+	Product(ctx context.Context, objs []*store.Inventory) ([]*store.Product, error)
 }
 type MutationResolver interface {
 	RecordBackorder(ctx context.Context, input model.RecordBackorderInput) (*model.RecordBackorderPayload, error)
@@ -311,7 +309,7 @@ type MutationResolver interface {
 	RsvpEvent(ctx context.Context, input model.RsvpEventInput) (*model.RsvpEventPayload, error)
 }
 type NearbyStockResolver interface {
-	Store(ctx context.Context, obj *model.NearbyStock) (*store.Store, error)
+	Store(ctx context.Context, objs []*model.NearbyStock) ([]*store.Store, error)
 }
 type ProductResolver interface {
 	Inventory(ctx context.Context, obj *store.Product, storeID string) (*store.Inventory, error)
@@ -334,10 +332,10 @@ type RsvpResolver interface {
 	Event(ctx context.Context, obj *store.RSVP) (*store.Event, error)
 }
 type StoreResolver interface {
-	OpeningHours(ctx context.Context, obj *store.Store) (*hours.Hours, error)
+	OpeningHours(ctx context.Context, objs []*store.Store) ([]*hours.Hours, error)
 
-	Inventory(ctx context.Context, obj *store.Store, lowStockOnly *bool, first *int, after *string) (*model.InventoryConnection, error)
-	Backorders(ctx context.Context, obj *store.Store, status *store.BackorderStatus, first *int, after *string) (*model.BackorderConnection, error)
+	Inventory(ctx context.Context, objs []*store.Store, lowStockOnly *bool, first *int, after *string) ([]*model.InventoryConnection, error)
+	Backorders(ctx context.Context, objs []*store.Store, status *store.BackorderStatus, first *int, after *string) ([]*model.BackorderConnection, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -3618,7 +3616,7 @@ func (ec *executionContext) _Backorder_store(ctx context.Context, field graphql.
 			return ec.fieldContext_Backorder_store(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Backorder().Store(ctx, obj)
+			return ec.resolveBatch_Backorder_store(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *store.Store) graphql.Marshaler {
@@ -3640,6 +3638,29 @@ func (ec *executionContext) fieldContext_Backorder_store(_ context.Context, fiel
 	}
 	return fc, nil
 }
+func (ec *executionContext) resolveBatch_Backorder_store(ctx context.Context, field graphql.CollectedField, obj *store.Backorder) (any, error) {
+	resolver := ec.Resolvers.Backorder()
+	if batch, ok := graphql.BatchParentsFor[*store.Backorder](ctx, "Backorder"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Store(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*store.Store](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Backorder.store",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Store(ctx, []*store.Backorder{obj})
+	return graphql.ResolveBatchSingleResult[*store.Store](
+		ctx,
+		results,
+		err,
+		"Backorder.store",
+	)
+}
 
 func (ec *executionContext) _Backorder_product(ctx context.Context, field graphql.CollectedField, obj *store.Backorder) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -3650,7 +3671,7 @@ func (ec *executionContext) _Backorder_product(ctx context.Context, field graphq
 			return ec.fieldContext_Backorder_product(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Backorder().Product(ctx, obj)
+			return ec.resolveBatch_Backorder_product(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *store.Product) graphql.Marshaler {
@@ -3672,6 +3693,29 @@ func (ec *executionContext) fieldContext_Backorder_product(_ context.Context, fi
 	}
 	return fc, nil
 }
+func (ec *executionContext) resolveBatch_Backorder_product(ctx context.Context, field graphql.CollectedField, obj *store.Backorder) (any, error) {
+	resolver := ec.Resolvers.Backorder()
+	if batch, ok := graphql.BatchParentsFor[*store.Backorder](ctx, "Backorder"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Product(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*store.Product](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Backorder.product",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Product(ctx, []*store.Backorder{obj})
+	return graphql.ResolveBatchSingleResult[*store.Product](
+		ctx,
+		results,
+		err,
+		"Backorder.product",
+	)
+}
 
 func (ec *executionContext) _Backorder_customer(ctx context.Context, field graphql.CollectedField, obj *store.Backorder) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -3682,7 +3726,7 @@ func (ec *executionContext) _Backorder_customer(ctx context.Context, field graph
 			return ec.fieldContext_Backorder_customer(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Backorder().Customer(ctx, obj)
+			return ec.resolveBatch_Backorder_customer(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *store.Customer) graphql.Marshaler {
@@ -3703,6 +3747,29 @@ func (ec *executionContext) fieldContext_Backorder_customer(_ context.Context, f
 		},
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_Backorder_customer(ctx context.Context, field graphql.CollectedField, obj *store.Backorder) (any, error) {
+	resolver := ec.Resolvers.Backorder()
+	if batch, ok := graphql.BatchParentsFor[*store.Backorder](ctx, "Backorder"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Customer(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*store.Customer](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Backorder.customer",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Customer(ctx, []*store.Backorder{obj})
+	return graphql.ResolveBatchSingleResult[*store.Customer](
+		ctx,
+		results,
+		err,
+		"Backorder.customer",
+	)
 }
 
 func (ec *executionContext) _Backorder_quantity(ctx context.Context, field graphql.CollectedField, obj *store.Backorder) (ret graphql.Marshaler) {
@@ -3806,7 +3873,7 @@ func (ec *executionContext) _Backorder_recordedBy(ctx context.Context, field gra
 			return ec.fieldContext_Backorder_recordedBy(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Backorder().RecordedBy(ctx, obj)
+			return ec.resolveBatch_Backorder_recordedBy(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *store.Employee) graphql.Marshaler {
@@ -3827,6 +3894,29 @@ func (ec *executionContext) fieldContext_Backorder_recordedBy(_ context.Context,
 		},
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_Backorder_recordedBy(ctx context.Context, field graphql.CollectedField, obj *store.Backorder) (any, error) {
+	resolver := ec.Resolvers.Backorder()
+	if batch, ok := graphql.BatchParentsFor[*store.Backorder](ctx, "Backorder"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.RecordedBy(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*store.Employee](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Backorder.recordedBy",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.RecordedBy(ctx, []*store.Backorder{obj})
+	return graphql.ResolveBatchSingleResult[*store.Employee](
+		ctx,
+		results,
+		err,
+		"Backorder.recordedBy",
+	)
 }
 
 func (ec *executionContext) _Backorder_createdAt(ctx context.Context, field graphql.CollectedField, obj *store.Backorder) (ret graphql.Marshaler) {
@@ -3884,7 +3974,7 @@ func (ec *executionContext) _Backorder_history(ctx context.Context, field graphq
 			return ec.fieldContext_Backorder_history(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Backorder().History(ctx, obj)
+			return ec.resolveBatch_Backorder_history(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []store.StatusChange) graphql.Marshaler {
@@ -3906,6 +3996,29 @@ func (ec *executionContext) fieldContext_Backorder_history(_ context.Context, fi
 	}
 	return fc, nil
 }
+func (ec *executionContext) resolveBatch_Backorder_history(ctx context.Context, field graphql.CollectedField, obj *store.Backorder) (any, error) {
+	resolver := ec.Resolvers.Backorder()
+	if batch, ok := graphql.BatchParentsFor[*store.Backorder](ctx, "Backorder"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.History(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[[]store.StatusChange](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Backorder.history",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.History(ctx, []*store.Backorder{obj})
+	return graphql.ResolveBatchSingleResult[[]store.StatusChange](
+		ctx,
+		results,
+		err,
+		"Backorder.history",
+	)
+}
 
 func (ec *executionContext) _Backorder_nextRestock(ctx context.Context, field graphql.CollectedField, obj *store.Backorder) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -3916,7 +4029,7 @@ func (ec *executionContext) _Backorder_nextRestock(ctx context.Context, field gr
 			return ec.fieldContext_Backorder_nextRestock(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Backorder().NextRestock(ctx, obj)
+			return ec.resolveBatch_Backorder_nextRestock(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *supply.Restock) graphql.Marshaler {
@@ -3937,6 +4050,29 @@ func (ec *executionContext) fieldContext_Backorder_nextRestock(_ context.Context
 		},
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_Backorder_nextRestock(ctx context.Context, field graphql.CollectedField, obj *store.Backorder) (any, error) {
+	resolver := ec.Resolvers.Backorder()
+	if batch, ok := graphql.BatchParentsFor[*store.Backorder](ctx, "Backorder"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.NextRestock(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*supply.Restock](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Backorder.nextRestock",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.NextRestock(ctx, []*store.Backorder{obj})
+	return graphql.ResolveBatchSingleResult[*supply.Restock](
+		ctx,
+		results,
+		err,
+		"Backorder.nextRestock",
+	)
 }
 
 func (ec *executionContext) _BackorderConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.BackorderConnection) (ret graphql.Marshaler) {
@@ -4058,7 +4194,7 @@ func (ec *executionContext) _BackorderStatusChange_changedBy(ctx context.Context
 			return ec.fieldContext_BackorderStatusChange_changedBy(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.BackorderStatusChange().ChangedBy(ctx, obj)
+			return ec.resolveBatch_BackorderStatusChange_changedBy(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *store.Employee) graphql.Marshaler {
@@ -4079,6 +4215,29 @@ func (ec *executionContext) fieldContext_BackorderStatusChange_changedBy(_ conte
 		},
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_BackorderStatusChange_changedBy(ctx context.Context, field graphql.CollectedField, obj *store.StatusChange) (any, error) {
+	resolver := ec.Resolvers.BackorderStatusChange()
+	if batch, ok := graphql.BatchParentsFor[*store.StatusChange](ctx, "BackorderStatusChange"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.ChangedBy(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*store.Employee](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"BackorderStatusChange.changedBy",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.ChangedBy(ctx, []*store.StatusChange{obj})
+	return graphql.ResolveBatchSingleResult[*store.Employee](
+		ctx,
+		results,
+		err,
+		"BackorderStatusChange.changedBy",
+	)
 }
 
 func (ec *executionContext) _BackorderStatusChange_changedAt(ctx context.Context, field graphql.CollectedField, obj *store.StatusChange) (ret graphql.Marshaler) {
@@ -4676,7 +4835,7 @@ func (ec *executionContext) _Event_attendeeCount(ctx context.Context, field grap
 			return ec.fieldContext_Event_attendeeCount(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Event().AttendeeCount(ctx, obj)
+			return ec.resolveBatch_Event_attendeeCount(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -4689,6 +4848,29 @@ func (ec *executionContext) _Event_attendeeCount(ctx context.Context, field grap
 func (ec *executionContext) fieldContext_Event_attendeeCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Event", field, true, true, errors.New("field of type Int does not have child fields"))
 }
+func (ec *executionContext) resolveBatch_Event_attendeeCount(ctx context.Context, field graphql.CollectedField, obj *store.Event) (any, error) {
+	resolver := ec.Resolvers.Event()
+	if batch, ok := graphql.BatchParentsFor[*store.Event](ctx, "Event"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.AttendeeCount(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[int](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Event.attendeeCount",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.AttendeeCount(ctx, []*store.Event{obj})
+	return graphql.ResolveBatchSingleResult[int](
+		ctx,
+		results,
+		err,
+		"Event.attendeeCount",
+	)
+}
 
 func (ec *executionContext) _Event_myRsvp(ctx context.Context, field graphql.CollectedField, obj *store.Event) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -4699,7 +4881,7 @@ func (ec *executionContext) _Event_myRsvp(ctx context.Context, field graphql.Col
 			return ec.fieldContext_Event_myRsvp(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Event().MyRsvp(ctx, obj)
+			return ec.resolveBatch_Event_myRsvp(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *store.RSVP) graphql.Marshaler {
@@ -4720,6 +4902,29 @@ func (ec *executionContext) fieldContext_Event_myRsvp(_ context.Context, field g
 		},
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_Event_myRsvp(ctx context.Context, field graphql.CollectedField, obj *store.Event) (any, error) {
+	resolver := ec.Resolvers.Event()
+	if batch, ok := graphql.BatchParentsFor[*store.Event](ctx, "Event"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.MyRsvp(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*store.RSVP](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Event.myRsvp",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.MyRsvp(ctx, []*store.Event{obj})
+	return graphql.ResolveBatchSingleResult[*store.RSVP](
+		ctx,
+		results,
+		err,
+		"Event.myRsvp",
+	)
 }
 
 func (ec *executionContext) _EventConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.EventConnection) (ret graphql.Marshaler) {
@@ -4859,7 +5064,7 @@ func (ec *executionContext) _InventoryItem_store(ctx context.Context, field grap
 			return ec.fieldContext_InventoryItem_store(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.InventoryItem().Store(ctx, obj)
+			return ec.resolveBatch_InventoryItem_store(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *store.Store) graphql.Marshaler {
@@ -4881,6 +5086,29 @@ func (ec *executionContext) fieldContext_InventoryItem_store(_ context.Context, 
 	}
 	return fc, nil
 }
+func (ec *executionContext) resolveBatch_InventoryItem_store(ctx context.Context, field graphql.CollectedField, obj *store.Inventory) (any, error) {
+	resolver := ec.Resolvers.InventoryItem()
+	if batch, ok := graphql.BatchParentsFor[*store.Inventory](ctx, "InventoryItem"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Store(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*store.Store](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"InventoryItem.store",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Store(ctx, []*store.Inventory{obj})
+	return graphql.ResolveBatchSingleResult[*store.Store](
+		ctx,
+		results,
+		err,
+		"InventoryItem.store",
+	)
+}
 
 func (ec *executionContext) _InventoryItem_product(ctx context.Context, field graphql.CollectedField, obj *store.Inventory) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -4891,7 +5119,7 @@ func (ec *executionContext) _InventoryItem_product(ctx context.Context, field gr
 			return ec.fieldContext_InventoryItem_product(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.InventoryItem().Product(ctx, obj)
+			return ec.resolveBatch_InventoryItem_product(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *store.Product) graphql.Marshaler {
@@ -4912,6 +5140,29 @@ func (ec *executionContext) fieldContext_InventoryItem_product(_ context.Context
 		},
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_InventoryItem_product(ctx context.Context, field graphql.CollectedField, obj *store.Inventory) (any, error) {
+	resolver := ec.Resolvers.InventoryItem()
+	if batch, ok := graphql.BatchParentsFor[*store.Inventory](ctx, "InventoryItem"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Product(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*store.Product](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"InventoryItem.product",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Product(ctx, []*store.Inventory{obj})
+	return graphql.ResolveBatchSingleResult[*store.Product](
+		ctx,
+		results,
+		err,
+		"InventoryItem.product",
+	)
 }
 
 func (ec *executionContext) _InventoryItem_onHand(ctx context.Context, field graphql.CollectedField, obj *store.Inventory) (ret graphql.Marshaler) {
@@ -5015,7 +5266,7 @@ func (ec *executionContext) _InventoryItem_lowStock(ctx context.Context, field g
 			return ec.fieldContext_InventoryItem_lowStock(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.InventoryItem().LowStock(ctx, obj)
+			return obj.LowStock(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
@@ -5026,7 +5277,7 @@ func (ec *executionContext) _InventoryItem_lowStock(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_InventoryItem_lowStock(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("InventoryItem", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("InventoryItem", field, true, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _InventoryItem_updatedAt(ctx context.Context, field graphql.CollectedField, obj *store.Inventory) (ret graphql.Marshaler) {
@@ -5308,7 +5559,7 @@ func (ec *executionContext) _NearbyStock_store(ctx context.Context, field graphq
 			return ec.fieldContext_NearbyStock_store(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.NearbyStock().Store(ctx, obj)
+			return ec.resolveBatch_NearbyStock_store(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *store.Store) graphql.Marshaler {
@@ -5329,6 +5580,29 @@ func (ec *executionContext) fieldContext_NearbyStock_store(_ context.Context, fi
 		},
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_NearbyStock_store(ctx context.Context, field graphql.CollectedField, obj *model.NearbyStock) (any, error) {
+	resolver := ec.Resolvers.NearbyStock()
+	if batch, ok := graphql.BatchParentsFor[*model.NearbyStock](ctx, "NearbyStock"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Store(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*store.Store](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"NearbyStock.store",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Store(ctx, []*model.NearbyStock{obj})
+	return graphql.ResolveBatchSingleResult[*store.Store](
+		ctx,
+		results,
+		err,
+		"NearbyStock.store",
+	)
 }
 
 func (ec *executionContext) _NearbyStock_available(ctx context.Context, field graphql.CollectedField, obj *model.NearbyStock) (ret graphql.Marshaler) {
@@ -6821,7 +7095,7 @@ func (ec *executionContext) _Store_openingHours(ctx context.Context, field graph
 			return ec.fieldContext_Store_openingHours(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Store().OpeningHours(ctx, obj)
+			return ec.resolveBatch_Store_openingHours(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *hours.Hours) graphql.Marshaler {
@@ -6842,6 +7116,29 @@ func (ec *executionContext) fieldContext_Store_openingHours(_ context.Context, f
 		},
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_Store_openingHours(ctx context.Context, field graphql.CollectedField, obj *store.Store) (any, error) {
+	resolver := ec.Resolvers.Store()
+	if batch, ok := graphql.BatchParentsFor[*store.Store](ctx, "Store"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.OpeningHours(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*hours.Hours](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Store.openingHours",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.OpeningHours(ctx, []*store.Store{obj})
+	return graphql.ResolveBatchSingleResult[*hours.Hours](
+		ctx,
+		results,
+		err,
+		"Store.openingHours",
+	)
 }
 
 func (ec *executionContext) _Store_address(ctx context.Context, field graphql.CollectedField, obj *store.Store) (ret graphql.Marshaler) {
@@ -6945,8 +7242,7 @@ func (ec *executionContext) _Store_inventory(ctx context.Context, field graphql.
 			return ec.fieldContext_Store_inventory(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Store().Inventory(ctx, obj, fc.Args["lowStockOnly"].(*bool), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.resolveBatch_Store_inventory(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.InventoryConnection) graphql.Marshaler {
@@ -6979,6 +7275,30 @@ func (ec *executionContext) fieldContext_Store_inventory(ctx context.Context, fi
 	}
 	return fc, nil
 }
+func (ec *executionContext) resolveBatch_Store_inventory(ctx context.Context, field graphql.CollectedField, obj *store.Store) (any, error) {
+	resolver := ec.Resolvers.Store()
+	fc := graphql.GetFieldContext(ctx)
+	if batch, ok := graphql.BatchParentsFor[*store.Store](ctx, "Store"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Inventory(ctx, batch.Parents, fc.Args["lowStockOnly"].(*bool), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		})
+		return graphql.ResolveBatchGroupResult[*model.InventoryConnection](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Store.inventory",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Inventory(ctx, []*store.Store{obj}, fc.Args["lowStockOnly"].(*bool), fc.Args["first"].(*int), fc.Args["after"].(*string))
+	return graphql.ResolveBatchSingleResult[*model.InventoryConnection](
+		ctx,
+		results,
+		err,
+		"Store.inventory",
+	)
+}
 
 func (ec *executionContext) _Store_backorders(ctx context.Context, field graphql.CollectedField, obj *store.Store) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -6989,8 +7309,7 @@ func (ec *executionContext) _Store_backorders(ctx context.Context, field graphql
 			return ec.fieldContext_Store_backorders(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Store().Backorders(ctx, obj, fc.Args["status"].(*store.BackorderStatus), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.resolveBatch_Store_backorders(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.BackorderConnection) graphql.Marshaler {
@@ -7022,6 +7341,30 @@ func (ec *executionContext) fieldContext_Store_backorders(ctx context.Context, f
 		return fc, err
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_Store_backorders(ctx context.Context, field graphql.CollectedField, obj *store.Store) (any, error) {
+	resolver := ec.Resolvers.Store()
+	fc := graphql.GetFieldContext(ctx)
+	if batch, ok := graphql.BatchParentsFor[*store.Store](ctx, "Store"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Backorders(ctx, batch.Parents, fc.Args["status"].(*store.BackorderStatus), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		})
+		return graphql.ResolveBatchGroupResult[*model.BackorderConnection](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Store.backorders",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Backorders(ctx, []*store.Store{obj}, fc.Args["status"].(*store.BackorderStatus), fc.Args["first"].(*int), fc.Args["after"].(*string))
+	return graphql.ResolveBatchSingleResult[*model.BackorderConnection](
+		ctx,
+		results,
+		err,
+		"Store.backorders",
+	)
 }
 
 func (ec *executionContext) _StoreConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.StoreConnection) (ret graphql.Marshaler) {
@@ -9592,43 +9935,10 @@ func (ec *executionContext) _InventoryItem(ctx context.Context, sel ast.Selectio
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "lowStock":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._InventoryItem_lowStock(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._InventoryItem_lowStock(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
-				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "updatedAt":
 			out.Values[i] = ec._InventoryItem_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -11397,6 +11707,7 @@ func (ec *executionContext) marshalNBackorder2githubᚗcomᚋmiddletierᚋmiddle
 }
 
 func (ec *executionContext) marshalNBackorder2ᚕgithubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐBackorderᚄ(ctx context.Context, sel ast.SelectionSet, v []store.Backorder) graphql.Marshaler {
+	ctx = graphql.WithBatchParentValues(ctx, "Backorder", v)
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -11469,6 +11780,7 @@ func (ec *executionContext) marshalNBackorderStatusChange2githubᚗcomᚋmiddlet
 }
 
 func (ec *executionContext) marshalNBackorderStatusChange2ᚕgithubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐStatusChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []store.StatusChange) graphql.Marshaler {
+	ctx = graphql.WithBatchParentValues(ctx, "BackorderStatusChange", v)
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -11631,6 +11943,7 @@ func (ec *executionContext) marshalNEvent2githubᚗcomᚋmiddletierᚋmiddletier
 }
 
 func (ec *executionContext) marshalNEvent2ᚕgithubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐEventᚄ(ctx context.Context, sel ast.SelectionSet, v []store.Event) graphql.Marshaler {
+	ctx = graphql.WithBatchParentValues(ctx, "Event", v)
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -11719,6 +12032,7 @@ func (ec *executionContext) marshalNInventoryItem2githubᚗcomᚋmiddletierᚋmi
 }
 
 func (ec *executionContext) marshalNInventoryItem2ᚕgithubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐInventoryᚄ(ctx context.Context, sel ast.SelectionSet, v []store.Inventory) graphql.Marshaler {
+	ctx = graphql.WithBatchParentValues(ctx, "InventoryItem", v)
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -11739,6 +12053,7 @@ func (ec *executionContext) marshalNNearbyStock2githubᚗcomᚋmiddletierᚋmidd
 }
 
 func (ec *executionContext) marshalNNearbyStock2ᚕgithubᚗcomᚋmiddletierᚋmiddletierᚋgraphᚋmodelᚐNearbyStockᚄ(ctx context.Context, sel ast.SelectionSet, v []model.NearbyStock) graphql.Marshaler {
+	ctx = graphql.WithBatchParentValues(ctx, "NearbyStock", v)
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -11899,6 +12214,7 @@ func (ec *executionContext) marshalNStore2githubᚗcomᚋmiddletierᚋmiddletier
 }
 
 func (ec *executionContext) marshalNStore2ᚕgithubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋstoreᚐStoreᚄ(ctx context.Context, sel ast.SelectionSet, v []store.Store) graphql.Marshaler {
+	ctx = graphql.WithBatchParentValues(ctx, "Store", v)
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]

@@ -15,6 +15,7 @@ var (
 	newServerWith  = graphtest.NewServerWith
 	newServerUp    = graphtest.NewServerUp
 	countingServer = graphtest.NewCountingServer
+	nestedServer   = graphtest.NewNestedCountingServer
 	emptyServer    = graphtest.Empty
 	engines        = graphtest.Engines
 )

@@ -10,7 +10,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/vikstrous/dataloadgen"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/middletier/middletier/internal/store"
 	"github.com/middletier/middletier/internal/upstream"
@@ -46,9 +49,11 @@ type Upstream = upstream.Finder
 // NewsPageKey asks for one page of company news.
 type NewsPageKey = news.PageKey
 
-// DefaultWait is the batch window. Every nested level of a query waits one
-// window, so it stays short; a busy machine may split a level into a few
-// batches, never into one statement per item.
+// DefaultWait is the batch window of Keyed.Load: reads of resolvers that
+// fan in independently (root fields, relations of lone objects, lists
+// nested in lists) wait it once per level. A list's relations are read with
+// their page and wait none (resolvers.batch). It stays short; a busy machine
+// may split such a level into a few batches, never into one statement per item.
 const DefaultWait = 2 * time.Millisecond
 
 // InventoryPageKey asks for one page of one store's inventory.
@@ -79,69 +84,74 @@ type RSVPKey struct {
 
 // Loaders holds one request's loaders.
 type Loaders struct {
-	Store          *dataloadgen.Loader[string, store.Store]
-	Product        *dataloadgen.Loader[string, store.Product]
-	Customer       *dataloadgen.Loader[string, store.Customer]
-	Employee       *dataloadgen.Loader[string, store.Employee]
-	Backorder      *dataloadgen.Loader[string, store.Backorder]
-	Event          *dataloadgen.Loader[string, store.Event]
-	Inventory      *dataloadgen.Loader[store.InventoryKey, store.Inventory]
-	StockBySKU     *dataloadgen.Loader[string, []store.Inventory]
-	History        *dataloadgen.Loader[string, []store.StatusChange]
-	AttendeeCount  *dataloadgen.Loader[string, int]
-	InventoryPage  *dataloadgen.Loader[InventoryPageKey, store.Paged[store.Inventory]]
-	BackorderPages *dataloadgen.Loader[BackorderPageKey, store.Paged[store.Backorder]]
-	RSVP           *dataloadgen.Loader[RSVPKey, store.RSVP]
+	Store          *Keyed[string, store.Store]
+	Product        *Keyed[string, store.Product]
+	Customer       *Keyed[string, store.Customer]
+	Employee       *Keyed[string, store.Employee]
+	Backorder      *Keyed[string, store.Backorder]
+	Event          *Keyed[string, store.Event]
+	Inventory      *Keyed[store.InventoryKey, store.Inventory]
+	StockBySKU     *Keyed[string, []store.Inventory]
+	History        *Keyed[string, []store.StatusChange]
+	AttendeeCount  *Keyed[string, int]
+	InventoryPage  *Keyed[InventoryPageKey, store.Paged[store.Inventory]]
+	BackorderPages *Keyed[BackorderPageKey, store.Paged[store.Backorder]]
+	RSVP           *Keyed[RSVPKey, store.RSVP]
 
 	// The upstream reads' loaders, made on first use (see Read).
 	up    Upstream
-	opt   dataloadgen.Option
+	wait  time.Duration
+	tr    trace.Tracer
 	mu    sync.Mutex
-	reads map[any]any // *Read[K, V] -> *dataloadgen.Loader[K, V]
+	reads map[any]any // *Read[K, V] -> *Keyed[K, V]
 }
 
-// The upstream sources' reads, one line each: the source's own read over
-// the opened sources (its package declares it next to its cache policy).
-// A key the source does not know loads as dataloadgen.ErrNotFound.
+// The upstream sources' reads, one line each: the loader's name (in spans)
+// and the source's own read over the opened sources (its package declares
+// it next to its cache policy). A key the source does not know loads as
+// ErrNotFound.
 var (
-	LeaveBalance = NewRead(hr.LeaveBalances)    // by employee id
-	Restock      = NewRead(supply.NextRestocks) // none scheduled: not found
-	NewsPage     = NewRead(news.Pages)          // one page of company news
-	OpeningHours = NewRead(hours.OpeningHours)  // by store id
+	LeaveBalance = NewRead("LeaveBalance", hr.LeaveBalances)   // by employee id
+	Restock      = NewRead("Restock", supply.NextRestocks)     // none scheduled: not found
+	NewsPage     = NewRead("NewsPage", news.Pages)             // one page of company news
+	OpeningHours = NewRead("OpeningHours", hours.OpeningHours) // by store id
 )
 
 // Read is one upstream read as a per-request loader: a handle, not state.
-// Each request's Loaders make the loader the first time the read is used,
+// Each request's Loaders make its Keyed the first time the read is used,
 // over that request's opened sources, so a new source is one line above
 // and nothing else here.
 type Read[K comparable, V any] struct {
+	name string
 	open func(Upstream) func(context.Context, []K) (map[K]V, error)
 }
 
-// NewRead declares an upstream read; open finds the source's cached batch
-// read in the opened sources (hr.LeaveBalances and its kind).
-func NewRead[K comparable, V any](open func(Upstream) func(context.Context, []K) (map[K]V, error)) *Read[K, V] {
-	return &Read[K, V]{open: open}
+// NewRead declares an upstream read called name; open finds the source's
+// cached batch read in the opened sources (hr.LeaveBalances and its kind).
+func NewRead[K comparable, V any](name string, open func(Upstream) func(context.Context, []K) (map[K]V, error)) *Read[K, V] {
+	return &Read[K, V]{name: name, open: open}
 }
 
-// Load loads key through the request's loader for r (batched with the
-// request's other loads of r within the batch window).
-func (r *Read[K, V]) Load(ctx context.Context, key K) (V, error) {
-	return r.loader(For(ctx)).Load(ctx, key)
-}
-
-func (r *Read[K, V]) loader(l *Loaders) *dataloadgen.Loader[K, V] {
+// In is the request's loader for r.
+func (r *Read[K, V]) In(ctx context.Context) *Keyed[K, V] {
+	l := For(ctx)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.reads == nil {
 		l.reads = map[any]any{}
 	}
-	if ld, ok := l.reads[r]; ok {
-		return ld.(*dataloadgen.Loader[K, V])
+	if k, ok := l.reads[r]; ok {
+		return k.(*Keyed[K, V])
 	}
-	ld := dataloadgen.NewMappedLoader(r.open(l.up), l.opt)
-	l.reads[r] = ld
-	return ld
+	k := newKeyed(batch(l.tr, r.name, r.open(l.up)), l.wait)
+	l.reads[r] = k
+	return k
+}
+
+// Load loads key through the request's loader for r, batched with the
+// request's other loads of r within the batch window.
+func (r *Read[K, V]) Load(ctx context.Context, key K) (V, error) {
+	return r.In(ctx).Load(ctx, key)
 }
 
 // New builds a fresh set of loaders over src and up for one request; wait is
@@ -151,19 +161,19 @@ func New(src Source, up Upstream, wait time.Duration) *Loaders {
 	if wait <= 0 {
 		wait = DefaultWait
 	}
-	opt := dataloadgen.WithWait(wait)
+	tr := otel.Tracer(tracerName)
 	return &Loaders{
-		Store:         dataloadgen.NewMappedLoader(src.StoresByID, opt),
-		Product:       dataloadgen.NewMappedLoader(src.ProductsBySKU, opt),
-		Customer:      dataloadgen.NewMappedLoader(src.CustomersByID, opt),
-		Employee:      dataloadgen.NewMappedLoader(src.EmployeesByID, opt),
-		Backorder:     dataloadgen.NewMappedLoader(src.BackordersByID, opt),
-		Event:         dataloadgen.NewMappedLoader(src.EventsByID, opt),
-		Inventory:     dataloadgen.NewMappedLoader(src.InventoryByKeys, opt),
-		StockBySKU:    dataloadgen.NewMappedLoader(withEmpty(src.StockBySKU), opt),
-		History:       dataloadgen.NewMappedLoader(withEmpty(src.BackorderHistory), opt),
-		AttendeeCount: dataloadgen.NewMappedLoader(withEmpty(src.AttendeeCounts), opt),
-		InventoryPage: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []InventoryPageKey) (map[InventoryPageKey]store.Paged[store.Inventory], error) {
+		Store:         newKeyed(batch(tr, "Store", src.StoresByID), wait),
+		Product:       newKeyed(batch(tr, "Product", src.ProductsBySKU), wait),
+		Customer:      newKeyed(batch(tr, "Customer", src.CustomersByID), wait),
+		Employee:      newKeyed(batch(tr, "Employee", src.EmployeesByID), wait),
+		Backorder:     newKeyed(batch(tr, "Backorder", src.BackordersByID), wait),
+		Event:         newKeyed(batch(tr, "Event", src.EventsByID), wait),
+		Inventory:     newKeyed(batch(tr, "Inventory", src.InventoryByKeys), wait),
+		StockBySKU:    newKeyed(batch(tr, "StockBySKU", withEmpty(src.StockBySKU)), wait),
+		History:       newKeyed(batch(tr, "History", withEmpty(src.BackorderHistory)), wait),
+		AttendeeCount: newKeyed(batch(tr, "AttendeeCount", withEmpty(src.AttendeeCounts)), wait),
+		InventoryPage: newKeyed(batch(tr, "InventoryPage", func(ctx context.Context, keys []InventoryPageKey) (map[InventoryPageKey]store.Paged[store.Inventory], error) {
 			return grouped(ctx, keys,
 				func(k InventoryPageKey) (string, InventoryPageKey) {
 					return k.StoreID, InventoryPageKey{LowStockOnly: k.LowStockOnly, First: k.First, After: k.After}
@@ -171,8 +181,8 @@ func New(src Source, up Upstream, wait time.Duration) *Loaders {
 				func(ctx context.Context, ids []string, g InventoryPageKey) (map[string]store.Paged[store.Inventory], error) {
 					return src.InventoryPages(ctx, ids, store.InventoryFilter{LowStockOnly: g.LowStockOnly}, store.Page{First: g.First, After: g.After})
 				})
-		}, opt),
-		BackorderPages: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []BackorderPageKey) (map[BackorderPageKey]store.Paged[store.Backorder], error) {
+		}), wait),
+		BackorderPages: newKeyed(batch(tr, "BackorderPages", func(ctx context.Context, keys []BackorderPageKey) (map[BackorderPageKey]store.Paged[store.Backorder], error) {
 			return grouped(ctx, keys,
 				func(k BackorderPageKey) (string, BackorderPageKey) {
 					return k.OwnerID, BackorderPageKey{ByCustomer: k.ByCustomer, Status: k.Status, StoreID: k.StoreID, First: k.First, After: k.After}
@@ -180,8 +190,8 @@ func New(src Source, up Upstream, wait time.Duration) *Loaders {
 				func(ctx context.Context, ids []string, g BackorderPageKey) (map[string]store.Paged[store.Backorder], error) {
 					return src.BackorderPages(ctx, ids, g.ByCustomer, store.BackorderFilter{Status: g.Status, StoreID: g.StoreID}, store.Page{First: g.First, After: g.After})
 				})
-		}, opt),
-		RSVP: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []RSVPKey) (map[RSVPKey]store.RSVP, error) {
+		}), wait),
+		RSVP: newKeyed(batch(tr, "RSVP", func(ctx context.Context, keys []RSVPKey) (map[RSVPKey]store.RSVP, error) {
 			events := make(map[string][]string)
 			for _, k := range keys {
 				events[k.EmployeeID] = append(events[k.EmployeeID], k.EventID)
@@ -198,14 +208,39 @@ func New(src Source, up Upstream, wait time.Duration) *Loaders {
 				}
 			}
 			return out, nil
-		}, opt),
-		up:  up,
-		opt: opt,
+		}), wait),
+		up:   up,
+		wait: wait,
+		tr:   tr,
+	}
+}
+
+// tracerName is the instrumentation scope of the loaders' spans.
+const tracerName = "github.com/middletier/middletier/loaders"
+
+// batch gives every batch fetch a span ("loader Store", with the number of
+// keys) whose children are the batch's SQL statements or upstream calls: a
+// trace shows one batch where N+1 would show N. One span per batch, never
+// per key: dataloadgen's own tracer option starts spans for every Load.
+func batch[K comparable, V any](tr trace.Tracer, name string, fetch func(context.Context, []K) (map[K]V, error)) func(context.Context, []K) (map[K]V, error) {
+	name = "loader " + name
+	return func(ctx context.Context, keys []K) (map[K]V, error) {
+		ctx, span := tr.Start(ctx, name)
+		defer span.End()
+		if span.IsRecording() {
+			span.SetAttributes(attribute.Int("loader.keys", len(keys)))
+		}
+		m, err := fetch(ctx, keys)
+		if err != nil && span.IsRecording() {
+			span.RecordError(err)
+			span.SetStatus(codes.Error, "batch failed")
+		}
+		return m, err
 	}
 }
 
 // withEmpty makes a key with no rows load as the zero value (an empty list,
-// a zero count) instead of dataloadgen's ErrNotFound.
+// a zero count) instead of ErrNotFound.
 func withEmpty[K comparable, V any](fetch func(context.Context, []K) (map[K]V, error)) func(context.Context, []K) (map[K]V, error) {
 	return func(ctx context.Context, keys []K) (map[K]V, error) {
 		m, err := fetch(ctx, keys)

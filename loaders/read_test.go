@@ -18,7 +18,7 @@ func TestReadBatchesWithinARequestOnly(t *testing.T) {
 	var batches atomic.Int64
 	var mu sync.Mutex
 	var seen []upstream.Finder
-	read := loaders.NewRead(func(up loaders.Upstream) func(context.Context, []string) (map[string]int, error) {
+	read := loaders.NewRead("Test", func(up loaders.Upstream) func(context.Context, []string) (map[string]int, error) {
 		mu.Lock()
 		seen = append(seen, up)
 		mu.Unlock()

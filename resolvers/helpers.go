@@ -40,6 +40,21 @@ func pageInfo[T any](p store.Paged[T]) *model.PageInfo {
 	return pi
 }
 
+// inventoryConnection and backorderConnection shape a loaded page.
+func inventoryConnection(p store.Paged[store.Inventory], err error) (*model.InventoryConnection, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &model.InventoryConnection{Nodes: p.Items, PageInfo: pageInfo(p)}, nil
+}
+
+func backorderConnection(p store.Paged[store.Backorder], err error) (*model.BackorderConnection, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &model.BackorderConnection{Nodes: p.Items, PageInfo: pageInfo(p)}, nil
+}
+
 // deref reads an optional argument; absent is the zero value, which the
 // store reads as "not given" (no filter, no note).
 func deref[T any](p *T) T {
@@ -77,6 +92,20 @@ func storeExists(ctx context.Context, id string) (store.Store, error) {
 		return s, fmt.Errorf("store %s: %w", id, store.ErrNotFound)
 	}
 	return s, err
+}
+
+// pageOfKnownStore turns a list of storeID's rows (n of them, or listErr)
+// into NOT_FOUND when the store does not exist. Only an empty page (or a
+// refused one: the unknown store is the first thing to tell) needs the
+// lookup; a row names its store, so a page with rows costs none.
+func pageOfKnownStore(ctx context.Context, storeID string, n int, listErr error) error {
+	if listErr == nil && n > 0 {
+		return nil
+	}
+	if _, err := storeExists(ctx, storeID); err != nil {
+		return err
+	}
+	return listErr
 }
 
 // actorID is the signed-in employee's id, or nil before identity is known.
@@ -133,8 +162,8 @@ func availability(ctx context.Context, storeID, sku string, nearbyLimit int) (*m
 			ids = append(ids, s.StoreID)
 		}
 	}
-	stores, err := l.Store.LoadAll(ctx, ids)
-	if err != nil {
+	stores, errs := l.Store.LoadAll(ctx, ids)
+	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	byID := make(map[string]store.Store, len(stores))

@@ -32,38 +32,32 @@ func (r *availabilityResolver) NextRestock(ctx context.Context, obj *model.Avail
 	return nextRestock(ctx, obj.StoreID, obj.SKU)
 }
 
-func (r *backorderResolver) Store(ctx context.Context, obj *store.Backorder) (*store.Store, error) {
-	return required(loaders.For(ctx).Store.Load(ctx, obj.StoreID))
+func (r *backorderResolver) Store(ctx context.Context, objs []*store.Backorder) ([]*store.Store, error) {
+	return batch(ctx, loaders.For(ctx).Store, objs, always(backorderStore), required)
 }
 
-func (r *backorderResolver) Product(ctx context.Context, obj *store.Backorder) (*store.Product, error) {
-	return required(loaders.For(ctx).Product.Load(ctx, obj.SKU))
+func (r *backorderResolver) Product(ctx context.Context, objs []*store.Backorder) ([]*store.Product, error) {
+	return batch(ctx, loaders.For(ctx).Product, objs, always(backorderSKU), required)
 }
 
-func (r *backorderResolver) Customer(ctx context.Context, obj *store.Backorder) (*store.Customer, error) {
-	return required(loaders.For(ctx).Customer.Load(ctx, obj.CustomerID))
+func (r *backorderResolver) Customer(ctx context.Context, objs []*store.Backorder) ([]*store.Customer, error) {
+	return batch(ctx, loaders.For(ctx).Customer, objs, always(backorderCustomer), required)
 }
 
-func (r *backorderResolver) RecordedBy(ctx context.Context, obj *store.Backorder) (*store.Employee, error) {
-	if obj.RecordedBy == nil {
-		return nil, nil
-	}
-	return optional(loaders.For(ctx).Employee.Load(ctx, *obj.RecordedBy))
+func (r *backorderResolver) RecordedBy(ctx context.Context, objs []*store.Backorder) ([]*store.Employee, error) {
+	return batch(ctx, loaders.For(ctx).Employee, objs, ifSet(backorderRecordedBy), optional)
 }
 
-func (r *backorderResolver) History(ctx context.Context, obj *store.Backorder) ([]store.StatusChange, error) {
-	return loaders.For(ctx).History.Load(ctx, obj.ID)
+func (r *backorderResolver) History(ctx context.Context, objs []*store.Backorder) ([][]store.StatusChange, error) {
+	return batch(ctx, loaders.For(ctx).History, objs, always(backorderID), same)
 }
 
-func (r *backorderResolver) NextRestock(ctx context.Context, obj *store.Backorder) (*supply.Restock, error) {
-	return nextRestock(ctx, obj.StoreID, obj.SKU)
+func (r *backorderResolver) NextRestock(ctx context.Context, objs []*store.Backorder) ([]*supply.Restock, error) {
+	return batch(ctx, loaders.Restock.In(ctx), objs, always(backorderRestock), optional)
 }
 
-func (r *backorderStatusChangeResolver) ChangedBy(ctx context.Context, obj *store.StatusChange) (*store.Employee, error) {
-	if obj.ChangedBy == nil {
-		return nil, nil
-	}
-	return optional(loaders.For(ctx).Employee.Load(ctx, *obj.ChangedBy))
+func (r *backorderStatusChangeResolver) ChangedBy(ctx context.Context, objs []*store.StatusChange) ([]*store.Employee, error) {
+	return batch(ctx, loaders.For(ctx).Employee, objs, ifSet(changedBy), optional)
 }
 
 func (r *customerResolver) Backorders(ctx context.Context, obj *store.Customer, status *store.BackorderStatus, first *int, after *string) (*model.BackorderConnection, error) {
@@ -93,28 +87,24 @@ func (r *employeeResolver) LeaveBalance(ctx context.Context, obj *store.Employee
 	return leaveBalance(ctx, obj.ID)
 }
 
-func (r *eventResolver) AttendeeCount(ctx context.Context, obj *store.Event) (int, error) {
-	return loaders.For(ctx).AttendeeCount.Load(ctx, obj.ID)
+func (r *eventResolver) AttendeeCount(ctx context.Context, objs []*store.Event) ([]int, error) {
+	return batch(ctx, loaders.For(ctx).AttendeeCount, objs, always(eventID), same)
 }
 
-func (r *eventResolver) MyRsvp(ctx context.Context, obj *store.Event) (*store.RSVP, error) {
+func (r *eventResolver) MyRsvp(ctx context.Context, objs []*store.Event) ([]*store.RSVP, error) {
 	me, err := auth.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return optional(loaders.For(ctx).RSVP.Load(ctx, loaders.RSVPKey{EmployeeID: me.EmployeeID, EventID: obj.ID}))
+	return batch(ctx, loaders.For(ctx).RSVP, objs, always(rsvpOf(me.EmployeeID)), optional)
 }
 
-func (r *inventoryItemResolver) Store(ctx context.Context, obj *store.Inventory) (*store.Store, error) {
-	return required(loaders.For(ctx).Store.Load(ctx, obj.StoreID))
+func (r *inventoryItemResolver) Store(ctx context.Context, objs []*store.Inventory) ([]*store.Store, error) {
+	return batch(ctx, loaders.For(ctx).Store, objs, always(inventoryStore), required)
 }
 
-func (r *inventoryItemResolver) Product(ctx context.Context, obj *store.Inventory) (*store.Product, error) {
-	return required(loaders.For(ctx).Product.Load(ctx, obj.SKU))
-}
-
-func (r *inventoryItemResolver) LowStock(ctx context.Context, obj *store.Inventory) (bool, error) {
-	return obj.Available() <= obj.ReorderPoint, nil
+func (r *inventoryItemResolver) Product(ctx context.Context, objs []*store.Inventory) ([]*store.Product, error) {
+	return batch(ctx, loaders.For(ctx).Product, objs, always(inventorySKU), required)
 }
 
 func (r *mutationResolver) RecordBackorder(ctx context.Context, input model.RecordBackorderInput) (*model.RecordBackorderPayload, error) {
@@ -151,8 +141,8 @@ func (r *mutationResolver) RsvpEvent(ctx context.Context, input model.RsvpEventI
 	return &model.RsvpEventPayload{Rsvp: &rsvp}, nil
 }
 
-func (r *nearbyStockResolver) Store(ctx context.Context, obj *model.NearbyStock) (*store.Store, error) {
-	return required(loaders.For(ctx).Store.Load(ctx, obj.StoreID))
+func (r *nearbyStockResolver) Store(ctx context.Context, objs []*model.NearbyStock) ([]*store.Store, error) {
+	return batch(ctx, loaders.For(ctx).Store, objs, always(nearbyStore), required)
 }
 
 func (r *productResolver) Inventory(ctx context.Context, obj *store.Product, storeID string) (*store.Inventory, error) {
@@ -243,15 +233,12 @@ func (r *queryResolver) Backorders(ctx context.Context, storeID string, status *
 	if err := auth.CanReadStore(ctx, storeID); err != nil {
 		return nil, err
 	}
-	if _, err := storeExists(ctx, storeID); err != nil {
-		return nil, err
-	}
 	p, err := page(ctx, first, after)
 	if err != nil {
 		return nil, err
 	}
 	res, err := r.DB.ListBackorders(ctx, store.BackorderFilter{StoreID: storeID, Status: deref(status)}, p)
-	if err != nil {
+	if err := pageOfKnownStore(ctx, storeID, len(res.Items), err); err != nil {
 		return nil, err
 	}
 	return &model.BackorderConnection{Nodes: res.Items, PageInfo: pageInfo(res)}, nil
@@ -292,38 +279,24 @@ func (r *rsvpResolver) Event(ctx context.Context, obj *store.RSVP) (*store.Event
 	return required(loaders.For(ctx).Event.Load(ctx, obj.EventID))
 }
 
-func (r *storeResolver) OpeningHours(ctx context.Context, obj *store.Store) (*hours.Hours, error) {
-	return optional(loaders.OpeningHours.Load(ctx, obj.ID))
+func (r *storeResolver) OpeningHours(ctx context.Context, objs []*store.Store) ([]*hours.Hours, error) {
+	return batch(ctx, loaders.OpeningHours.In(ctx), objs, always(storeID), optional)
 }
 
-func (r *storeResolver) Inventory(ctx context.Context, obj *store.Store, lowStockOnly *bool, first *int, after *string) (*model.InventoryConnection, error) {
-	if err := auth.CanReadStore(ctx, obj.ID); err != nil {
-		return nil, err
-	}
+func (r *storeResolver) Inventory(ctx context.Context, objs []*store.Store, lowStockOnly *bool, first *int, after *string) ([]*model.InventoryConnection, error) {
 	p, err := page(ctx, first, after)
 	if err != nil {
 		return nil, err
 	}
-	res, err := loaders.For(ctx).InventoryPage.Load(ctx, loaders.InventoryPageKey{StoreID: obj.ID, LowStockOnly: lowStockOnly != nil && *lowStockOnly, First: p.First, After: p.After})
-	if err != nil {
-		return nil, err
-	}
-	return &model.InventoryConnection{Nodes: res.Items, PageInfo: pageInfo(res)}, nil
+	return guarded(ctx, loaders.For(ctx).InventoryPage, objs, canReadStore(ctx), inventoryPage(lowStockOnly, p), inventoryConnection)
 }
 
-func (r *storeResolver) Backorders(ctx context.Context, obj *store.Store, status *store.BackorderStatus, first *int, after *string) (*model.BackorderConnection, error) {
-	if err := auth.CanReadStore(ctx, obj.ID); err != nil {
-		return nil, err
-	}
+func (r *storeResolver) Backorders(ctx context.Context, objs []*store.Store, status *store.BackorderStatus, first *int, after *string) ([]*model.BackorderConnection, error) {
 	p, err := page(ctx, first, after)
 	if err != nil {
 		return nil, err
 	}
-	res, err := loaders.For(ctx).BackorderPages.Load(ctx, loaders.BackorderPageKey{OwnerID: obj.ID, Status: deref(status), First: p.First, After: p.After})
-	if err != nil {
-		return nil, err
-	}
-	return &model.BackorderConnection{Nodes: res.Items, PageInfo: pageInfo(res)}, nil
+	return guarded(ctx, loaders.For(ctx).BackorderPages, objs, canReadStore(ctx), storeBackorderPage(deref(status), p), backorderConnection)
 }
 
 func (r *Resolver) Availability() graph.AvailabilityResolver { return &availabilityResolver{r} }

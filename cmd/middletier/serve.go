@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"time"
 
 	"github.com/middletier/middletier/facade"
@@ -62,6 +63,21 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	log := newLogger(stdout, cfg.Log.Level, cfg.Log.Format)
 	log.Info("starting middletier", "config", cfg)
+
+	// Before anything that starts spans is built: each takes its tracer
+	// from the provider installed here (or the no-op one).
+	tracing, err := telemetry.StartTracing(ctx, getenv, buildVersion())
+	if err != nil {
+		return err
+	}
+	defer func() {
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), traceFlushTimeout)
+		defer cancel()
+		if err := tracing.Shutdown(fctx); err != nil {
+			log.Warn("traces not flushed", "err", err)
+		}
+	}()
+	log.Info("tracing", "enabled", tracing.Enabled(), "settings", "OTEL_* environment variables")
 
 	db, err := openStore(ctx, cfg, log)
 	if err != nil {
@@ -130,6 +146,19 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	return nil
 }
 
+// traceFlushTimeout bounds sending the last spans at exit, so that an
+// unreachable collector cannot hold a stopping replica.
+const traceFlushTimeout = 5 * time.Second
+
+// buildVersion is the module version the binary was built from, for
+// service.version ("(devel)" from a work tree).
+func buildVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		return bi.Main.Version
+	}
+	return ""
+}
+
 // buildHandler assembles the HTTP surface over db; closeFn releases its caches.
 func buildHandler(cfg config.Config, db *store.DB, up loaders.Upstream, log *slog.Logger) (http.Handler, func(), error) {
 	// One executor: /graphql serves it and the facade runs its stored
@@ -138,8 +167,9 @@ func buildHandler(cfg config.Config, db *store.DB, up loaders.Upstream, log *slo
 	if err != nil {
 		return nil, nil, err
 	}
+	metrics := telemetry.New(db)
 	deps := server.Deps{
-		Log: log, GraphQL: exec.Handler(), Ready: db, Metrics: telemetry.New(db),
+		Log: log, GraphQL: exec.Handler(), Ready: db, Metrics: metrics,
 		Loaders: loaders.Middleware(db, up, cfg.GraphQL.BatchWait),
 	}
 	id, err := newIdentity(cfg, db, log)
@@ -165,17 +195,23 @@ func buildHandler(cfg config.Config, db *store.DB, up loaders.Upstream, log *slo
 	}
 	// The connector operations are checked against the schema here: a
 	// broken operation file stops the service with its file, line and reason.
-	fac, err := facade.New(exec, db, facade.Options{Origin: pub.Origin, Log: log, WriteTimeout: cfg.HTTP.RequestTimeout})
+	fac, err := facade.New(exec, db, facade.Options{
+		Origin: pub.Origin, Log: log, WriteTimeout: cfg.HTTP.RequestTimeout,
+		// Invalidations stay in this process until a shared bus (Redis,
+		// LISTEN/NOTIFY) is passed as InvalidationBus.
+		ResponseCacheBytes: cfg.Facade.ResponseCacheBytes, CacheMetrics: metrics,
+	})
 	if err != nil {
 		exec.Close()
 		return nil, nil, err
 	}
+	closeAll := func() { fac.Close(); exec.Close() }
 	deps.Facade = fac
 	if deps.Definition, err = definitionHandler(cfg, pub, fac.Operations(), fac.Schema()); err != nil {
-		exec.Close()
+		closeAll()
 		return nil, nil, err
 	}
-	return server.NewHandler(cfg, deps), exec.Close, nil
+	return server.NewHandler(cfg, deps), closeAll, nil
 }
 
 // playgroundTokenTTL is long because the token is minted once at start and

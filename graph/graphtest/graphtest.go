@@ -81,16 +81,30 @@ func NewServerUp(t testing.TB, db *store.DB, dir auth.Employees, up *cachedtest.
 	return newServer(t, db, dir, up, 50*time.Millisecond)
 }
 
-// CountingBatchWait is the batch window of NewCountingServer: wide enough
-// that every item of a level joins one batch even under -race on a busy
-// 2-core machine, where 50 ms let a level split in two.
-const CountingBatchWait = 250 * time.Millisecond
-
-// NewCountingServer serves db (employees in db) for tests that count SQL
-// statements per query: their counts must not depend on the machine's load.
+// NewCountingServer serves db (employees in db) with the production batch
+// settings (config.Defaults), for tests that count SQL statements per
+// query: what they count is what production sends, and it must not depend
+// on the machine's load (a list's relations are read per page, with no
+// window to close early).
 func NewCountingServer(t testing.TB, db *store.DB) *Server {
 	t.Helper()
-	return newServer(t, db, db, cachedtest.Start(t, cachedtest.Options{}), CountingBatchWait)
+	return newServer(t, db, db, cachedtest.Start(t, cachedtest.Options{}), config.Defaults().GraphQL.BatchWait)
+}
+
+// NestedBatchWait is the batch window of NewNestedCountingServer: wide
+// enough that every list of a level nested in another list joins one batch
+// even under -race on a busy 2-core machine.
+const NestedBatchWait = 250 * time.Millisecond
+
+// NewNestedCountingServer is NewCountingServer with NestedBatchWait, for
+// counting queries with lists nested in lists. A level under one list is
+// read at once, whatever the load; the relations of a list nested in
+// another list are gathered across the outer rows by the batch window, and
+// a production window (2 ms) closes early on a loaded machine and splits
+// such a level into a few statements.
+func NewNestedCountingServer(t testing.TB, db *store.DB) *Server {
+	t.Helper()
+	return newServer(t, db, db, cachedtest.Start(t, cachedtest.Options{}), NestedBatchWait)
 }
 
 func newServer(t testing.TB, db *store.DB, dir auth.Employees, up *cachedtest.Upstreams, batchWait time.Duration) *Server {

@@ -65,6 +65,9 @@ type Cache[V any] struct {
 type entry[V any] struct {
 	value    V
 	storedAt time.Time
+	// ttl, when not 0, is this entry's own TTL in place of the cache's
+	// (AddFor): one cache holds answers that stay fresh for different times.
+	ttl time.Duration
 }
 
 // Options size a cache.
@@ -160,11 +163,15 @@ func (c *Cache[V]) lookup(key string) (e entry[V], found, fresh bool) {
 	if !found {
 		return e, false, false
 	}
+	ttl := c.ttl
+	if e.ttl > 0 {
+		ttl = e.ttl
+	}
 	age := c.now().Sub(e.storedAt)
-	if c.ttl > 0 && age >= c.ttl+c.grace {
+	if ttl > 0 && age >= ttl+c.grace {
 		return e, false, false // past the grace period on our clock
 	}
-	return e, true, c.ttl == 0 || age < c.ttl
+	return e, true, ttl == 0 || age < ttl
 }
 
 // Get returns the value under key, if present and fresh. Stale values are
@@ -184,6 +191,16 @@ func (c *Cache[V]) Get(_ context.Context, key string) (V, bool) {
 // and may be dropped by admission; that is fine for a cache.
 func (c *Cache[V]) Add(_ context.Context, key string, value V) {
 	c.set(key, value)
+}
+
+// AddFor is Add with a TTL of its own for this entry (ttl > 0), in place of
+// the cache's.
+func (c *Cache[V]) AddFor(_ context.Context, key string, value V, ttl time.Duration) {
+	if ttl <= 0 {
+		c.set(key, value)
+		return
+	}
+	c.rc.SetWithTTL(key, entry[V]{value: value, storedAt: c.now(), ttl: ttl}, c.cost(key, value), ttl+c.grace)
 }
 
 func (c *Cache[V]) set(key string, value V) {

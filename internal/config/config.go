@@ -38,6 +38,7 @@ type Config struct {
 	Log            Log
 	Auth           Auth
 	Connector      Connector
+	Facade         Facade
 	Upstream       Upstream
 }
 
@@ -138,6 +139,7 @@ func Defaults() Config {
 		Log:       Log{Level: slog.LevelInfo, Format: "text"},
 		Auth:      defaultAuth(),
 		Connector: defaultConnector(),
+		Facade:    defaultFacade(),
 		Upstream:  defaultUpstream(),
 	}
 }
@@ -183,6 +185,7 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Log.Format, "log-format", c.Log.Format, "log format: text or json")
 	c.Auth.flags(fs)
 	c.Connector.flags(fs)
+	c.Facade.flags(fs)
 	c.Upstream.flags(fs)
 }
 
@@ -240,6 +243,7 @@ func (c Config) Validate() error {
 	}
 	errs = append(errs, c.Auth.validate()...)
 	errs = append(errs, c.Connector.validate()...)
+	errs = append(errs, c.Facade.validate()...)
 	errs = append(errs, c.Upstream.validate()...)
 	if u := c.Database.URL; u != "" {
 		pu, err := url.Parse(u)
@@ -310,6 +314,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("max_root_fields", c.GraphQL.MaxRootFields),
 		slog.Int("max_fields", c.GraphQL.MaxFields),
 		slog.Int("db_request_conns", c.Database.RequestConns),
+		slog.Int64("response_cache_bytes", c.Facade.ResponseCacheBytes),
 		slog.Bool("introspection", c.GraphQL.Introspection),
 		slog.Bool("playground", c.GraphQL.Playground),
 		slog.Bool("auth_dev_mode", c.Auth.DevMode()),

@@ -63,6 +63,9 @@ func TestParse(t *testing.T) {
 		{"fields below root fields", []string{"--max-fields", "10"}, nil, nil, "max-fields"},
 		{"one connection per request deadlocks a write", []string{"--db-request-conns", "1"}, nil, nil, "db-request-conns"},
 		{"request conns above the pool", []string{"--db-request-conns", "6", "--db-max-conns", "4"}, nil, nil, "db-request-conns"},
+		{"response cache on by default", nil, nil, func(c Config) bool { return c.Facade.ResponseCacheBytes == 32<<20 }, ""},
+		{"response cache off from env", nil, map[string]string{"MIDDLETIER_RESPONSE_CACHE_BYTES": "0"}, func(c Config) bool { return c.Facade.ResponseCacheBytes == 0 }, ""},
+		{"response cache too small", []string{"--response-cache-bytes", "1000"}, nil, nil, "response-cache-bytes"},
 		{"public url with user info", []string{"--public-url", "https://u@mt.example"}, nil, nil, "public-url"},
 	}
 	for _, tt := range tests {

@@ -2,10 +2,14 @@ package gqlerr
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/go-chi/chi/v5/middleware"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Limits of the error body every HTTP answer outside GraphQL shares (the
@@ -26,7 +30,7 @@ const (
 )
 
 // Body is the error body: {"error": {"message", "code", "requestId",
-// "details"}}. It is a struct, not a map, so that message comes first in the
+// "traceId", "details"}}. It is a struct, not a map, so that message comes first in the
 // bytes (encoding/json sorts map keys), where a person reading a raw body in
 // a flow's run history looks first.
 type Body struct {
@@ -41,13 +45,32 @@ type BodyError struct {
 	Code string `json:"code"`
 	// RequestID is what to quote to support.
 	RequestID string `json:"requestId"`
+	// TraceID finds the request's trace (Application Insights' operation
+	// id) and log lines; absent when tracing is off.
+	TraceID string `json:"traceId,omitempty"`
 	// Details are more errors, or the parameter a 400 is about.
 	Details []map[string]string `json:"details,omitempty"`
 }
 
+// Ref names one request for support: its request id (X-Request-Id) and,
+// when tracing is on, its trace id. Error bodies carry both.
+type Ref struct {
+	RequestID string
+	TraceID   string
+}
+
+// RefFrom is the Ref of the request ctx belongs to.
+func RefFrom(ctx context.Context) Ref {
+	ref := Ref{RequestID: middleware.GetReqID(ctx)}
+	if sc := trace.SpanContextFromContext(ctx); sc.HasTraceID() {
+		ref.TraceID = sc.TraceID().String()
+	}
+	return ref
+}
+
 // EncodeBody returns the error body, shortened to fit MaxBody: long words
 // and the message are cut first, then trailing details dropped.
-func EncodeBody(code, message, requestID string, details []map[string]string) []byte {
+func EncodeBody(code, message string, ref Ref, details []map[string]string) []byte {
 	message = SafeMessage(message)
 	for _, d := range details {
 		for k, v := range d {
@@ -55,7 +78,7 @@ func EncodeBody(code, message, requestID string, details []map[string]string) []
 		}
 	}
 	for {
-		body := encode(Body{Error: BodyError{Message: message, Code: code, RequestID: requestID, Details: details}})
+		body := encode(Body{Error: BodyError{Message: message, Code: code, RequestID: ref.RequestID, TraceID: ref.TraceID, Details: details}})
 		if len(body) <= MaxBody {
 			return body
 		}

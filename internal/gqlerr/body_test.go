@@ -30,6 +30,16 @@ func TestSafeMessage(t *testing.T) {
 	}
 }
 
+// testTraceID is a W3C trace id as error bodies carry it.
+const testTraceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+
+func TestEncodeBodyWithoutTrace(t *testing.T) {
+	body := EncodeBody(NotFound, "store S999 not found", Ref{RequestID: "req-1"}, nil)
+	if want := `{"error":{"message":"store S999 not found","code":"NOT_FOUND","requestId":"req-1"}}`; string(body) != want {
+		t.Errorf("got %s, want %s (no traceId when tracing is off)", body, want)
+	}
+}
+
 func TestEncodeBody(t *testing.T) {
 	many := make([]map[string]string, 20)
 	for i := range many {
@@ -47,7 +57,7 @@ func TestEncodeBody(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			body := EncodeBody(BadUserInput, tt.message, "req-1", tt.details)
+			body := EncodeBody(BadUserInput, tt.message, Ref{RequestID: "req-1", TraceID: testTraceID}, tt.details)
 			if !bytes.HasPrefix(body, []byte(`{"error":{"message":`)) {
 				t.Errorf("message is not first: %s", body)
 			}
@@ -58,8 +68,8 @@ func TestEncodeBody(t *testing.T) {
 			if err := json.Unmarshal(body, &got); err != nil {
 				t.Fatal(err)
 			}
-			if got.Error.Code != BadUserInput || got.Error.RequestID != "req-1" || len(got.Error.Details) != tt.wantDetails {
-				t.Errorf("got %+v, want code %s, request id and %d details", got.Error, BadUserInput, tt.wantDetails)
+			if got.Error.Code != BadUserInput || got.Error.RequestID != "req-1" || got.Error.TraceID != testTraceID || len(got.Error.Details) != tt.wantDetails {
+				t.Errorf("got %+v, want code %s, request and trace id and %d details", got.Error, BadUserInput, tt.wantDetails)
 			}
 		})
 	}

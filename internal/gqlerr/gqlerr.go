@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -106,7 +107,34 @@ func classify(err error) (code, message, argument string, ok bool) {
 // Presenter turns resolver errors into GraphQL errors: known sentinels get
 // their code and message, gqlgen's own coded errors (validation, parsing,
 // persisted queries) pass through, and everything else is logged and masked.
+// Every error carries the request's id (extensions.requestId) and, when
+// tracing is on, its trace id (extensions.traceId), as error bodies do.
 func Presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
+	present := presenter(log)
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		return withRef(present(ctx, err), RefFrom(ctx))
+	}
+}
+
+// withRef returns a copy of gerr whose extensions name ref: gqlgen hands
+// the presenter its own error values, which must not be written to.
+func withRef(gerr *gqlerror.Error, ref Ref) *gqlerror.Error {
+	if ref == (Ref{}) {
+		return gerr
+	}
+	out := *gerr
+	out.Extensions = make(map[string]any, len(gerr.Extensions)+2)
+	maps.Copy(out.Extensions, gerr.Extensions)
+	if ref.RequestID != "" {
+		out.Extensions["requestId"] = ref.RequestID
+	}
+	if ref.TraceID != "" {
+		out.Extensions["traceId"] = ref.TraceID
+	}
+	return &out
+}
+
+func presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gerr := graphql.DefaultErrorPresenter(ctx, err)
 		var src *gqlerror.Error

@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"testing"
 
+	"github.com/go-chi/chi/v5/middleware"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/middletier/middletier/internal/auth"
 	"github.com/middletier/middletier/internal/store"
@@ -45,5 +47,34 @@ func TestPresenter(t *testing.T) {
 				t.Fatalf("got (%q, %q), want (%q, %q)", code, got.Message, tt.wantCode, tt.wantMsg)
 			}
 		})
+	}
+}
+
+func TestPresenterNamesRequestAndTrace(t *testing.T) {
+	present := Presenter(slog.New(slog.DiscardHandler))
+	tid, _ := trace.TraceIDFromHex(testTraceID)
+	sid, _ := trace.SpanIDFromHex("00f067aa0ba902b7")
+	traced := trace.ContextWithSpanContext(context.Background(), trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid, TraceFlags: trace.FlagsSampled}))
+	shared := &gqlerror.Error{Message: "Cannot query field", Extensions: map[string]any{"code": "GRAPHQL_VALIDATION_FAILED"}}
+	tests := []struct {
+		name      string
+		ctx       context.Context
+		wantReq   any
+		wantTrace any
+	}{
+		{"request id and trace id", context.WithValue(traced, middleware.RequestIDKey, "req-7"), "req-7", testTraceID},
+		{"request id only (tracing off)", context.WithValue(context.Background(), middleware.RequestIDKey, "req-8"), "req-8", nil},
+		{"neither", context.Background(), nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := present(tt.ctx, shared)
+			if got.Extensions["requestId"] != tt.wantReq || got.Extensions["traceId"] != tt.wantTrace || got.Extensions["code"] != "GRAPHQL_VALIDATION_FAILED" {
+				t.Errorf("got extensions %v, want requestId %v, traceId %v and the code", got.Extensions, tt.wantReq, tt.wantTrace)
+			}
+		})
+	}
+	if len(shared.Extensions) != 1 {
+		t.Errorf("the presenter wrote into gqlgen's own error: %v", shared.Extensions)
 	}
 }

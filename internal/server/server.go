@@ -68,6 +68,9 @@ func NewHandler(cfg config.Config, d Deps) http.Handler {
 	// send: whether forwarded headers are believed depends on the real peer.
 	r.Use(publicurl.KeepPeer)
 	r.Use(middleware.RealIP)
+	// The trace starts here, before the access log and the recoverer, so
+	// that their lines carry its trace id and a panic ends inside its span.
+	r.Use(telemetry.TraceHTTP)
 	r.Use(accessLog(d.Log))
 	r.Use(Recoverer(d.Log))
 	if d.Metrics != nil {
@@ -204,7 +207,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, status int, err error) {
 // 1 KB), so that every /api/v1 answer follows one contract whichever layer
 // refused it. 429 and 503 say when to retry, as the facade's do.
 func writeError(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
-	body := gqlerr.EncodeBody(code, msg, middleware.GetReqID(r.Context()), nil)
+	body := gqlerr.EncodeBody(code, msg, gqlerr.RefFrom(r.Context()), nil)
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Content-Length", strconv.Itoa(len(body)))

@@ -8,7 +8,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
-	"github.com/jmoiron/sqlx"
 )
 
 // Limits on what a maker may record.
@@ -89,7 +88,8 @@ func (s *DB) BackorderPages(ctx context.Context, ownerIDs []string, byCustomer b
 	}
 	ids := uniq(ownerIDs)
 	var w where
-	w.add(owner+` IN (`+placeholders(len(ids))+`)`, anys(ids)...)
+	cond, args := s.oneOf(owner, ids)
+	w.add(cond, args...)
 	if status != "" {
 		w.add(`status = ?`, status)
 	}
@@ -124,7 +124,7 @@ func (s *DB) BackorderPages(ctx context.Context, ownerIDs []string, byCustomer b
 
 // BackordersByID loads backorders in one statement; unknown ids are absent.
 func (s *DB) BackordersByID(ctx context.Context, ids []string) (map[string]Backorder, error) {
-	return byKeys(ctx, s, "backorders by id", `SELECT `+backorderCols+` FROM backorders WHERE id IN (?)`, ids, func(r Backorder) string { return r.ID })
+	return byKeys(ctx, s, "backorders by id", `SELECT `+backorderCols+` FROM backorders`, "id", ids, func(r Backorder) string { return r.ID })
 }
 
 const statusChangeCols = `backorder_id, seq, status, note, changed_by, changed_at`
@@ -136,11 +136,8 @@ func (s *DB) BackorderHistory(ctx context.Context, backorderIDs []string) (map[s
 	if len(backorderIDs) == 0 {
 		return out, nil
 	}
-	q, args, err := sqlx.In(`SELECT `+statusChangeCols+` FROM backorder_status_changes
-		WHERE backorder_id IN (?) ORDER BY backorder_id, seq`, uniq(backorderIDs))
-	if err != nil {
-		return nil, fmt.Errorf("backorder history: %w", err)
-	}
+	cond, args := s.oneOf("backorder_id", uniq(backorderIDs))
+	q := `SELECT ` + statusChangeCols + ` FROM backorder_status_changes WHERE ` + cond + ` ORDER BY backorder_id, seq`
 	var rows []StatusChange
 	if err := s.selectContext(ctx, &rows, q, args...); err != nil {
 		return nil, fmt.Errorf("backorder history: %w", err)

@@ -43,5 +43,5 @@ func (s *DB) SearchCustomers(ctx context.Context, text string, page Page) (Paged
 
 // CustomersByID loads customers in one statement; unknown ids are absent.
 func (s *DB) CustomersByID(ctx context.Context, ids []string) (map[string]Customer, error) {
-	return byKeys(ctx, s, "customers by id", `SELECT `+customerCols+` FROM customers WHERE id IN (?)`, ids, func(r Customer) string { return r.ID })
+	return byKeys(ctx, s, "customers by id", `SELECT `+customerCols+` FROM customers`, "id", ids, func(r Customer) string { return r.ID })
 }

@@ -10,7 +10,7 @@ const employeeCols = `id, oid, login, name, email, role, store_id`
 
 // EmployeesByID loads employees in one statement; unknown ids are absent.
 func (s *DB) EmployeesByID(ctx context.Context, ids []string) (map[string]Employee, error) {
-	return byKeys(ctx, s, "employees by id", `SELECT `+employeeCols+` FROM employees WHERE id IN (?)`, ids, func(r Employee) string { return r.ID })
+	return byKeys(ctx, s, "employees by id", `SELECT `+employeeCols+` FROM employees`, "id", ids, func(r Employee) string { return r.ID })
 }
 
 // EmployeeByLogin finds an employee by login name; ErrNotFound when absent.

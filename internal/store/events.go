@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-
-	"github.com/jmoiron/sqlx"
 )
 
 const eventCols = `id, title, description, location, starts_at, ends_at, capacity`
@@ -36,7 +34,7 @@ func (s *DB) ListEvents(ctx context.Context, f EventFilter, page Page) (Paged[Ev
 
 // EventsByID loads events in one statement; unknown ids are absent.
 func (s *DB) EventsByID(ctx context.Context, ids []string) (map[string]Event, error) {
-	return byKeys(ctx, s, "events by id", `SELECT `+eventCols+` FROM events WHERE id IN (?)`, ids, func(r Event) string { return r.ID })
+	return byKeys(ctx, s, "events by id", `SELECT `+eventCols+` FROM events`, "id", ids, func(r Event) string { return r.ID })
 }
 
 // AttendeeCounts counts GOING answers per event in one statement; events
@@ -46,11 +44,9 @@ func (s *DB) AttendeeCounts(ctx context.Context, eventIDs []string) (map[string]
 	if len(eventIDs) == 0 {
 		return out, nil
 	}
-	q, args, err := sqlx.In(`SELECT event_id, COUNT(*) AS n FROM rsvps
-		WHERE response = ? AND event_id IN (?) GROUP BY event_id`, ResponseGoing, uniq(eventIDs))
-	if err != nil {
-		return nil, fmt.Errorf("attendee counts: %w", err)
-	}
+	cond, ids := s.oneOf("event_id", uniq(eventIDs))
+	q := `SELECT event_id, COUNT(*) AS n FROM rsvps WHERE response = ? AND ` + cond + ` GROUP BY event_id`
+	args := append([]any{ResponseGoing}, ids...)
 	var rows []struct {
 		EventID string `db:"event_id"`
 		N       int    `db:"n"`
@@ -73,10 +69,9 @@ func (s *DB) RSVPsOf(ctx context.Context, employeeID string, eventIDs []string) 
 	if len(eventIDs) == 0 {
 		return out, nil
 	}
-	q, args, err := sqlx.In(`SELECT `+rsvpCols+` FROM rsvps WHERE employee_id = ? AND event_id IN (?)`, employeeID, uniq(eventIDs))
-	if err != nil {
-		return nil, fmt.Errorf("rsvps: %w", err)
-	}
+	cond, ids := s.oneOf("event_id", uniq(eventIDs))
+	q := `SELECT ` + rsvpCols + ` FROM rsvps WHERE employee_id = ? AND ` + cond
+	args := append([]any{employeeID}, ids...)
 	var rows []RSVP
 	if err := s.selectContext(ctx, &rows, q, args...); err != nil {
 		return nil, fmt.Errorf("rsvps: %w", err)

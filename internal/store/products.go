@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-
-	"github.com/jmoiron/sqlx"
 )
 
 const productCols = `sku, name, description, category, barcode, price_cents`
@@ -42,7 +40,7 @@ func (s *DB) SearchProducts(ctx context.Context, f ProductFilter, page Page) (Pa
 
 // ProductsBySKU loads products in one statement; unknown SKUs are absent.
 func (s *DB) ProductsBySKU(ctx context.Context, skus []string) (map[string]Product, error) {
-	return byKeys(ctx, s, "products by sku", `SELECT `+productCols+` FROM products WHERE sku IN (?)`, skus, func(r Product) string { return r.SKU })
+	return byKeys(ctx, s, "products by sku", `SELECT `+productCols+` FROM products`, "sku", skus, func(r Product) string { return r.SKU })
 }
 
 const inventoryCols = `store_id, sku, on_hand, reserved, reorder_point, updated_at`
@@ -53,18 +51,33 @@ func (s *DB) InventoryByKeys(ctx context.Context, keys []InventoryKey) (map[Inve
 	if len(keys) == 0 {
 		return out, nil
 	}
-	// OR of pairs rather than a row-value IN list: SQLite accepts row values
-	// on the right of IN only as a subquery, and both engines turn this into
-	// primary-key lookups.
 	keys = uniq(keys)
-	conds := make([]string, len(keys))
-	args := make([]any, 0, 2*len(keys))
-	for i, k := range keys {
-		conds[i] = `(store_id = ? AND sku = ?)`
-		args = append(args, k.StoreID, k.SKU)
+	var (
+		q    = `SELECT ` + inventoryCols + ` FROM inventory WHERE `
+		args []any
+	)
+	if s.dialect == Postgres {
+		// Two arrays zipped into pairs: one statement text for any number
+		// of keys (see oneOf).
+		stores, skus := make([]string, len(keys)), make([]string, len(keys))
+		for i, k := range keys {
+			stores[i], skus[i] = k.StoreID, k.SKU
+		}
+		q += `(store_id, sku) IN (SELECT * FROM unnest(CAST(? AS text[]), CAST(? AS text[])))`
+		args = []any{stores, skus}
+	} else {
+		// OR of pairs rather than a row-value IN list: SQLite accepts row
+		// values on the right of IN only as a subquery, and turns this into
+		// primary-key lookups.
+		conds := make([]string, len(keys))
+		args = make([]any, 0, 2*len(keys))
+		for i, k := range keys {
+			conds[i] = `(store_id = ? AND sku = ?)`
+			args = append(args, k.StoreID, k.SKU)
+		}
+		q += strings.Join(conds, ` OR `)
 	}
 	var rows []Inventory
-	q := `SELECT ` + inventoryCols + ` FROM inventory WHERE ` + strings.Join(conds, ` OR `)
 	if err := s.selectContext(ctx, &rows, q, args...); err != nil {
 		return nil, fmt.Errorf("inventory by keys: %w", err)
 	}
@@ -93,7 +106,8 @@ func (s *DB) InventoryPages(ctx context.Context, storeIDs []string, f InventoryF
 	}
 	ids := uniq(storeIDs)
 	var w where
-	w.add(`store_id IN (`+placeholders(len(ids))+`)`, anys(ids)...)
+	cond, args := s.oneOf("store_id", ids)
+	w.add(cond, args...)
 	if hasCursor {
 		w.add(`sku > ?`, c.SKU)
 	}
@@ -125,11 +139,8 @@ func (s *DB) StockBySKU(ctx context.Context, skus []string) (map[string][]Invent
 	if len(skus) == 0 {
 		return out, nil
 	}
-	q, args, err := sqlx.In(`SELECT `+inventoryCols+` FROM inventory
-		WHERE sku IN (?) AND on_hand - reserved > 0 ORDER BY sku, store_id`, uniq(skus))
-	if err != nil {
-		return nil, fmt.Errorf("stock by sku: %w", err)
-	}
+	cond, args := s.oneOf("sku", uniq(skus))
+	q := `SELECT ` + inventoryCols + ` FROM inventory WHERE ` + cond + ` AND on_hand - reserved > 0 ORDER BY sku, store_id`
 	var rows []Inventory
 	if err := s.selectContext(ctx, &rows, q, args...); err != nil {
 		return nil, fmt.Errorf("stock by sku: %w", err)

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/jmoiron/sqlx"
 )
 
 // where collects AND-ed conditions with their ? arguments, so list queries
@@ -32,6 +30,21 @@ func (w *where) String() string {
 // placeholders returns "?, ?, ?" for n arguments.
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// oneOf is the condition "col is one of vals" with its arguments. On
+// PostgreSQL it is "col = ANY(?)" with vals as one array argument, so the
+// statement text is the same however many values there are: pgx prepares
+// it once per connection and the server plans it once, where each new
+// length of an IN list was a new prepared statement and a new plan (and
+// planning a 100-value IN cost more than running it). SQLite prepares
+// every statement anew anyway and has no array type, so it keeps IN (?, ...).
+// vals should be duplicate-free (uniq).
+func (s *DB) oneOf(col string, vals []string) (string, []any) {
+	if s.dialect == Postgres {
+		return col + ` = ANY(?)`, []any{vals}
+	}
+	return col + ` IN (` + placeholders(len(vals)) + `)`, anys(vals)
 }
 
 // uniq drops repeated values, keeping the first occurrence, so IN lists do
@@ -100,19 +113,17 @@ func likeContains(s string) string {
 	return "%" + r.Replace(s) + "%"
 }
 
-// byKeys loads the rows whose key is in keys with one statement (query has
-// one "IN (?)"); unknown keys are simply absent, and no keys send nothing.
-func byKeys[T any](ctx context.Context, s *DB, what, query string, keys []string, key func(T) string) (map[string]T, error) {
+// byKeys loads the rows of selectFrom ("SELECT ... FROM t") whose col is
+// one of keys with one statement; unknown keys are simply absent, and no
+// keys send nothing.
+func byKeys[T any](ctx context.Context, s *DB, what, selectFrom, col string, keys []string, key func(T) string) (map[string]T, error) {
 	out := make(map[string]T, len(keys))
 	if len(keys) == 0 {
 		return out, nil
 	}
-	q, args, err := sqlx.In(query, uniq(keys))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
+	cond, args := s.oneOf(col, uniq(keys))
 	var rows []T
-	if err := s.selectContext(ctx, &rows, q, args...); err != nil {
+	if err := s.selectContext(ctx, &rows, selectFrom+` WHERE `+cond, args...); err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	for _, r := range rows {

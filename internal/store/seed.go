@@ -57,11 +57,11 @@ func ScaleSize(scale int) SeedSize {
 }
 
 // FixtureSize is the tests' data: the same stores, staff, personas and
-// events as scale 1 with a tenth of its products, customers and
-// backorders (10,000 inventory rows instead of 100,000), enough for every
-// list to have several pages and every store open backorders. Tests that
-// need the real scale seed it explicitly.
-var FixtureSize = SeedSize{Products: 500, Customers: 200, Backorders: 1000}
+// events as scale 1 with a tenth of its products (10,000 inventory rows
+// instead of 100,000) and a fifth of its customers and backorders: enough
+// for every list to have several pages and S001 more than a page of 100
+// backorders. Tests that need the real scale seed it explicitly.
+var FixtureSize = SeedSize{Products: 500, Customers: 400, Backorders: 2000}
 
 // IsEmpty reports whether the database holds no stores, that is no data.
 func (s *DB) IsEmpty(ctx context.Context) (bool, error) {

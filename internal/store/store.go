@@ -17,6 +17,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"github.com/jmoiron/sqlx"
 	"github.com/pressly/goose/v3"
+	"go.opentelemetry.io/otel/trace"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/middletier/middletier/internal/redact"
@@ -41,6 +42,8 @@ type DB struct {
 	// statements counts every SQL statement sent, so tests can prove that
 	// loaders batch (N+1 stays dead) by counting rather than timing.
 	statements atomic.Int64
+	// tracer starts a span per statement (trace.go).
+	tracer trace.Tracer
 }
 
 // DefaultDataDir is where the SQLite file lives when no directory is given,
@@ -105,7 +108,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to %s: %w", dialect, err)
 	}
-	return &DB{db: db, dialect: dialect}, nil
+	return &DB{db: db, dialect: dialect, tracer: newTracer()}, nil
 }
 
 func cmp(v, def int) int {
@@ -194,10 +197,12 @@ func (s *DB) getContext(ctx context.Context, dest any, query string, args ...any
 	}
 	defer release()
 	s.count()
+	ctx, span := s.statement(ctx, query)
 	err = s.db.GetContext(ctx, dest, s.q(query), args...)
 	if errors.Is(err, sql.ErrNoRows) {
-		return ErrNotFound
+		err = ErrNotFound
 	}
+	endStatement(span, err)
 	return err
 }
 
@@ -213,7 +218,10 @@ func (s *DB) selectContext(ctx context.Context, dest any, query string, args ...
 	}
 	defer release()
 	s.count()
-	return s.db.SelectContext(ctx, dest, s.q(query), args...)
+	ctx, span := s.statement(ctx, query)
+	err = s.db.SelectContext(ctx, dest, s.q(query), args...)
+	endStatement(span, err)
+	return err
 }
 
 func (s *DB) execContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
@@ -228,7 +236,10 @@ func (s *DB) execContext(ctx context.Context, query string, args ...any) (sql.Re
 	}
 	defer release()
 	s.count()
-	return s.db.ExecContext(ctx, s.q(query), args...)
+	ctx, span := s.statement(ctx, query)
+	res, err := s.db.ExecContext(ctx, s.q(query), args...)
+	endStatement(span, err)
+	return res, err
 }
 
 // inTx runs fn in one transaction: everything or nothing is written. Inside
@@ -260,7 +271,9 @@ func (s *DB) inTx(ctx context.Context, fn func(tx *txn) error) error {
 	}
 	defer release()
 	s.count()
+	_, span := s.statement(ctx, "BEGIN")
 	sqlTx, err := s.db.BeginTxx(ctx, nil)
+	endStatement(span, err)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
@@ -270,7 +283,10 @@ func (s *DB) inTx(ctx context.Context, fn func(tx *txn) error) error {
 		return err
 	}
 	s.count()
-	if err := sqlTx.Commit(); err != nil {
+	_, span = s.statement(ctx, "COMMIT")
+	err = sqlTx.Commit()
+	endStatement(span, err)
+	if err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
@@ -284,19 +300,27 @@ type txn struct {
 
 func (t *txn) getContext(ctx context.Context, dest any, query string, args ...any) error {
 	t.s.count()
+	ctx, span := t.s.statement(ctx, query)
 	err := t.tx.GetContext(ctx, dest, t.tx.Rebind(query), args...)
 	if errors.Is(err, sql.ErrNoRows) {
-		return ErrNotFound
+		err = ErrNotFound
 	}
+	endStatement(span, err)
 	return err
 }
 
 func (t *txn) selectContext(ctx context.Context, dest any, query string, args ...any) error {
 	t.s.count()
-	return t.tx.SelectContext(ctx, dest, t.tx.Rebind(query), args...)
+	ctx, span := t.s.statement(ctx, query)
+	err := t.tx.SelectContext(ctx, dest, t.tx.Rebind(query), args...)
+	endStatement(span, err)
+	return err
 }
 
 func (t *txn) execContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	t.s.count()
-	return t.tx.ExecContext(ctx, t.tx.Rebind(query), args...)
+	ctx, span := t.s.statement(ctx, query)
+	res, err := t.tx.ExecContext(ctx, t.tx.Rebind(query), args...)
+	endStatement(span, err)
+	return res, err
 }

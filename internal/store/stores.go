@@ -33,5 +33,5 @@ func (s *DB) ListStores(ctx context.Context, f StoreFilter, page Page) (Paged[St
 
 // StoresByID loads stores in one statement; unknown ids are absent.
 func (s *DB) StoresByID(ctx context.Context, ids []string) (map[string]Store, error) {
-	return byKeys(ctx, s, "stores by id", `SELECT `+storeCols+` FROM stores WHERE id IN (?)`, ids, func(r Store) string { return r.ID })
+	return byKeys(ctx, s, "stores by id", `SELECT `+storeCols+` FROM stores`, "id", ids, func(r Store) string { return r.ID })
 }

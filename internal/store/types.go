@@ -62,6 +62,9 @@ type Inventory struct {
 // Available is what can be sold: on hand less reserved, never negative.
 func (i Inventory) Available() int { return max(i.OnHand-i.Reserved, 0) }
 
+// LowStock reports whether what can be sold has reached the reorder point.
+func (i Inventory) LowStock() bool { return i.Available() <= i.ReorderPoint }
+
 // UpdatedAt is when the stock figures last changed.
 func (i Inventory) UpdatedAt() time.Time { return FromMillis(i.UpdatedAtMS) }
 

@@ -41,7 +41,9 @@ func (s *DB) BeginUnit(ctx context.Context) (*Unit, error) {
 		return nil, fmt.Errorf("begin: %w", err)
 	}
 	s.count()
+	_, span := s.statement(ctx, "BEGIN")
 	tx, err := s.db.BeginTxx(ctx, nil)
+	endStatement(span, err)
 	if err != nil {
 		release()
 		if isBusy(err) {

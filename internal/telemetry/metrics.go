@@ -1,6 +1,9 @@
-// Package telemetry holds middletier's metrics: a Prometheus registry of its
-// own (no global registry), HTTP request metrics by route pattern, and the
-// database statement counter.
+// Package telemetry holds middletier's metrics and tracing: a Prometheus
+// registry of its own (no global registry), HTTP request metrics by route
+// pattern and the database statement counter; the OpenTelemetry trace
+// pipeline configured by the standard OTEL_* variables, the HTTP edge of
+// every trace, the traced upstream transport, and the log handler that puts
+// the trace id in every log line.
 package telemetry
 
 import (
@@ -20,6 +23,9 @@ type Metrics struct {
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	// The facade's response cache: lookups by operation, invalidations by
+	// tag family (never by value, whose store ids would grow the label set).
+	cacheHits, cacheMisses, cacheInvalidations *prometheus.CounterVec
 }
 
 // StatementCounter reports how many SQL statements the store has sent.
@@ -42,11 +48,24 @@ func New(db StatementCounter) *Metrics {
 			Help:    "HTTP request latency by route pattern and method.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"route", "method"}),
+		cacheHits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "middletier_response_cache_hits_total",
+			Help: "Connector GET answers served from the response cache, by operation.",
+		}, []string{"operation"}),
+		cacheMisses: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "middletier_response_cache_misses_total",
+			Help: "Connector GET answers the response cache did not hold and the operation ran for, by operation.",
+		}, []string{"operation"}),
+		cacheInvalidations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "middletier_response_cache_invalidations_total",
+			Help: "Tags invalidated in the response cache by writes on this replica, by tag family.",
+		}, []string{"family"}),
 	}
 	reg.MustRegister(
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewGoCollector(),
 		m.requests, m.duration,
+		m.cacheHits, m.cacheMisses, m.cacheInvalidations,
 	)
 	if db != nil {
 		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
@@ -55,6 +74,17 @@ func New(db StatementCounter) *Metrics {
 		}, func() float64 { return float64(db.Statements()) }))
 	}
 	return m
+}
+
+// ResponseCacheHit counts an answer served from the response cache.
+func (m *Metrics) ResponseCacheHit(operation string) { m.cacheHits.WithLabelValues(operation).Inc() }
+
+// ResponseCacheMiss counts an answer the operation had to run for.
+func (m *Metrics) ResponseCacheMiss(operation string) { m.cacheMisses.WithLabelValues(operation).Inc() }
+
+// ResponseCacheInvalidated counts a tag of family invalidated by a write.
+func (m *Metrics) ResponseCacheInvalidated(family string) {
+	m.cacheInvalidations.WithLabelValues(family).Inc()
 }
 
 // Handler serves the metrics in the Prometheus text format.

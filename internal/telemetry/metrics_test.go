@@ -37,3 +37,23 @@ func TestMiddlewareLabelsByRoutePattern(t *testing.T) {
 		}
 	}
 }
+
+func TestResponseCacheCounters(t *testing.T) {
+	m := New(nil)
+	m.ResponseCacheHit("ListStores")
+	m.ResponseCacheHit("ListStores")
+	m.ResponseCacheMiss("ListStores")
+	m.ResponseCacheInvalidated("backorders")
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body := rec.Body.String()
+	for _, want := range []string{
+		`middletier_response_cache_hits_total{operation="ListStores"} 2`,
+		`middletier_response_cache_misses_total{operation="ListStores"} 1`,
+		`middletier_response_cache_invalidations_total{family="backorders"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}

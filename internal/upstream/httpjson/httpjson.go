@@ -29,6 +29,7 @@ import (
 	"unicode"
 
 	"github.com/go-chi/chi/v5/middleware"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 
 	"github.com/middletier/middletier/internal/redact"
 	"github.com/middletier/middletier/internal/upstream"
@@ -155,10 +156,13 @@ func New(service, baseURL string, hc *http.Client, errs Errors, opts ...Option) 
 // raises the idle connections kept per host: the stdlib default of 2 forces
 // a new TCP (and TLS) handshake for most concurrent calls to one upstream.
 // No http.Client.Timeout: every call carries a context deadline instead.
+// otelhttp makes every call a client span of the request's trace and sends
+// the W3C traceparent along, so the upstream's own traces join ours; with
+// tracing off (the global no-op provider and propagator) it adds no header.
 func defaultHTTPClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = 32
-	return &http.Client{Transport: t}
+	return &http.Client{Transport: otelhttp.NewTransport(t)}
 }
 
 // Get sends GET path?query and decodes a JSON answer into out.
