@@ -2,25 +2,25 @@ package loaders_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/middletier/middletier/internal/store/storetest"
 	"github.com/middletier/middletier/internal/upstream"
 	"github.com/middletier/middletier/loaders"
 )
 
-// TestReadBatchesWithinARequestOnly: a Read's loads in one request share one
-// batch; another request gets its own loader over its own sources.
-func TestReadBatchesWithinARequestOnly(t *testing.T) {
+// TestReadIsPerRequest: a Read's loader is made once per request, over
+// that request's sources, and keeps its keys to that request.
+func TestReadIsPerRequest(t *testing.T) {
 	var batches atomic.Int64
 	var mu sync.Mutex
-	var seen []upstream.Finder
+	var opened []upstream.Finder
 	read := loaders.NewRead("Test", func(up loaders.Upstream) func(context.Context, []string) (map[string]int, error) {
 		mu.Lock()
-		seen = append(seen, up)
+		opened = append(opened, up)
 		mu.Unlock()
 		return func(_ context.Context, keys []string) (map[string]int, error) {
 			batches.Add(1)
@@ -33,49 +33,44 @@ func TestReadBatchesWithinARequestOnly(t *testing.T) {
 			return out, nil
 		}
 	})
-	// A window long enough that the loads below, started together, land in
-	// one batch on a loaded machine; the test asserts counts, not time.
-	const wait = 50 * time.Millisecond
 	db := storetest.SQLite(t) // the store's loaders are built too, and not used
-	first, second := upstream.Set{"a": nil}, upstream.Set{"b": nil}
-	ctx := loaders.With(context.Background(), loaders.New(db, first, wait))
+	first := loaders.With(context.Background(), loaders.New(db, upstream.Set{"a": nil}, 0))
 
+	// Fetch reads every key in one call, without a window: counts, not timing.
 	keys := []string{"x", "yy", "zzz", "yy", "unknown"}
-	got := make([]int, len(keys))
-	errs := make([]error, len(keys))
-	var wg sync.WaitGroup
-	for i, k := range keys {
-		wg.Go(func() { got[i], errs[i] = read.Load(ctx, k) })
-	}
-	wg.Wait()
+	got, errs := read.In(first).Fetch(first, keys)
 	for i, k := range keys[:4] {
-		if errs[i] != nil || got[i] != len(k) {
-			t.Errorf("Load(%q) = %d, %v; want %d", k, got[i], errs[i], len(k))
+		if (errs != nil && errs[i] != nil) || got[i] != len(k) {
+			t.Errorf("Fetch %q = %d; want %d", k, got[i], len(k))
 		}
 	}
-	if errs[4] == nil {
-		t.Errorf("Load(unknown) = %d, nil; want not found", got[4])
+	if errs == nil || !errors.Is(errs[4], loaders.ErrNotFound) {
+		t.Errorf("Fetch unknown: errs %v, want ErrNotFound", errs)
 	}
-	if n := batches.Load(); n < 1 || n > 2 {
-		t.Errorf("%d batches for one request's loads, want 1 (2 if the window split them)", n)
+	if n := batches.Load(); n != 1 {
+		t.Errorf("%d batches for one Fetch, want 1", n)
+	}
+	// The same request: the same loader, its keys already read.
+	if v, err := read.Load(first, "zzz"); err != nil || v != 3 || batches.Load() != 1 {
+		t.Errorf("Load(zzz) again in the request = %d, %v after %d batches; want 3 from the first read", v, err, batches.Load())
 	}
 
-	before := batches.Load()
-	other := loaders.With(context.Background(), loaders.New(db, second, wait))
-	if v, err := read.Load(other, "x"); err != nil || v != 1 {
-		t.Errorf("other request: Load(x) = %d, %v", v, err)
+	// Another request: its own loader over its own sources.
+	other := loaders.With(context.Background(), loaders.New(db, upstream.Set{"b": nil}, 0))
+	if v, err := read.Load(other, "zzz"); err != nil || v != 3 {
+		t.Errorf("other request: Load(zzz) = %d, %v", v, err)
 	}
-	if batches.Load() != before+1 {
-		t.Errorf("other request was served from the first request's loader")
+	if n := batches.Load(); n != 2 {
+		t.Errorf("%d batches after another request's load, want 2: it was served from the first request's loader", n)
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(seen) != 2 {
-		t.Fatalf("read opened %d times, want once per request", len(seen))
+	if len(opened) != 2 {
+		t.Fatalf("read opened %d times, want once per request", len(opened))
 	}
 	for i, name := range []string{"a", "b"} {
-		if _, ok := seen[i].(upstream.Set)[name]; !ok {
-			t.Errorf("request %d's read opened over %v, want its own sources (%s)", i+1, seen[i], name)
+		if _, ok := opened[i].(upstream.Set)[name]; !ok {
+			t.Errorf("request %d's read opened over %v, want its own sources (%s)", i+1, opened[i], name)
 		}
 	}
 }
