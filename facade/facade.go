@@ -164,42 +164,73 @@ func (f *Facade) Close() {
 func (f *Facade) ServeHTTP(w http.ResponseWriter, r *http.Request) { f.router.ServeHTTP(w, r) }
 
 func (f *Facade) serve(w http.ResponseWriter, r *http.Request, op *Operation) {
-	b, berr := op.bind(r, f.exec.Schema(), f.contract)
-	if berr != nil {
-		writeAnswer(w, bindErrorAnswer(berr, gqlerr.RefFrom(r.Context())))
-		return
+	o := f.handle(r, op, f.opts.origin(r))
+	h := w.Header()
+	if o.vary {
+		// The answer depends on who asks: a client or proxy cache must not
+		// hand it to another token.
+		h.Set("Vary", "Authorization")
 	}
 	if op.Write {
-		w.Header().Set("Cache-Control", "no-store")
-		a, replayed := f.write(r, op, b)
-		if replayed {
-			w.Header().Set("Idempotent-Replayed", "true")
+		h.Set("Cache-Control", "no-store")
+		if o.replayed {
+			h.Set("Idempotent-Replayed", "true")
 		}
+		writeAnswer(w, o.answer)
+		return
+	}
+	if o.status != http.StatusOK {
+		h.Set("Cache-Control", "no-store")
+		writeAnswer(w, o.answer)
+		return
+	}
+	f.writeRead(w, r, o.body, o.etag, o.cacheControl)
+}
+
+// outcome is an operation's answer and what its REST route sends with it.
+type outcome struct {
+	answer
+	replayed bool // a write's first answer, replayed for its key
+	// etag and cacheControl go with a read's 200; vary says the answer
+	// came through the response cache, keyed by the caller.
+	etag, cacheControl string
+	vary               bool
+}
+
+// handle is the one way an operation runs, whoever calls it: its REST
+// route (serve) and Call (the MCP tools) both come here. It binds r to the
+// operation's variables, then runs a write exactly once per idempotency
+// key (and drops the cached answers it makes wrong) or a read through the
+// response cache, through the shared executor, and shapes the answer;
+// origin is the public origin the next page's link points at.
+func (f *Facade) handle(r *http.Request, op *Operation, origin string) outcome {
+	b, berr := op.bind(r, f.exec.Schema(), f.contract)
+	if berr != nil {
+		return outcome{answer: bindErrorAnswer(berr, gqlerr.RefFrom(r.Context()))}
+	}
+	if op.Write {
+		a, replayed := f.write(r, op, b, origin)
 		// A 4xx wrote nothing; a 5xx may have committed (the connection
 		// broke during COMMIT), and dropping answers costs only a miss.
 		if a.status < 300 || a.status >= 500 {
 			f.invalidate(r, op, b)
 		}
-		writeAnswer(w, a)
-		return
+		return outcome{answer: a, replayed: replayed}
 	}
 	if op.Cache != nil && f.rc != nil {
-		f.serveCached(w, r, op, b)
-		return
+		return f.cachedRead(r, op, b, origin)
 	}
-	f.serveRead(w, r, f.run(r.Context(), r, op, b.vars))
+	return readOutcome(f.run(r.Context(), r, op, b.vars, origin))
 }
 
-// serveRead writes a read's answer: errors uncached, a success with a
-// strong ETag over its exact bytes, so that an unchanged answer costs a
-// phone a 304 instead of the body.
-func (f *Facade) serveRead(w http.ResponseWriter, r *http.Request, a answer) {
+// readOutcome is an uncached read's answer: errors uncached, a success
+// with a strong ETag over its exact bytes, so that an unchanged answer
+// costs a phone a 304 instead of the body.
+func readOutcome(a answer) outcome {
 	if a.status != http.StatusOK {
-		w.Header().Set("Cache-Control", "no-store")
-		writeAnswer(w, a)
-		return
+		return outcome{answer: a}
 	}
-	f.writeRead(w, r, a.body, etagOf(a.body), "private")
+	return outcome{answer: a, etag: etagOf(a.body), cacheControl: "private"}
 }
 
 // writeRead writes a 200 body with its ETag and Cache-Control, or 304 when
@@ -230,7 +261,7 @@ func etagMatches(header, etag string) bool {
 // /graphql transports do, and shapes the answer. ctx is r's context or, for
 // a write, one that outlives the caller's connection and carries its
 // transaction.
-func (f *Facade) run(ctx context.Context, r *http.Request, op *Operation, vars map[string]any) answer {
+func (f *Facade) run(ctx context.Context, r *http.Request, op *Operation, vars map[string]any, origin string) answer {
 	ref := gqlerr.RefFrom(ctx)
 	start := graphql.Now()
 	ctx = graphql.StartOperationTrace(ctx)
@@ -253,7 +284,7 @@ func (f *Facade) run(ctx context.Context, r *http.Request, op *Operation, vars m
 		// ended (deadline or client gone).
 		return errorAnswer(http.StatusGatewayTimeout, CodeTimeout, "the request took too long", ref, nil)
 	}
-	a := op.shape(resp, r, f.opts.origin(r), ref)
+	a := op.shape(resp, r, origin, ref)
 	// Errors in a 200 are warnings: a source was down for part of it.
 	a.partial = len(resp.Errors) > 0
 	return a

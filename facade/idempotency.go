@@ -95,7 +95,7 @@ func (l *keyLocks) lock(ctx context.Context, k store.IdempotencyKey, deadline ti
 // The work does not depend on the caller's connection: the runtime abandons
 // an attempt after 120 s and retries it, and the first attempt must still
 // finish and record its answer for that retry to find.
-func (f *Facade) write(r *http.Request, op *Operation, b bound) (a answer, replayed bool) {
+func (f *Facade) write(r *http.Request, op *Operation, b bound, origin string) (a answer, replayed bool) {
 	ref := gqlerr.RefFrom(r.Context())
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), f.opts.WriteTimeout)
 	defer cancel()
@@ -154,7 +154,7 @@ func (f *Facade) write(r *http.Request, op *Operation, b bound) (a answer, repla
 	}
 	f.step(r, StepBegun)
 
-	s := f.run(unit.Context(ctx), r, op, b.vars)
+	s := f.run(unit.Context(ctx), r, op, b.vars, origin)
 	if s.status >= 300 {
 		return s, false // nothing is committed
 	}

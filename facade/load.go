@@ -61,6 +61,12 @@ type header struct {
 	Body        *bodyHeader          `yaml:"body"`
 	Cache       *cacheHeader         `yaml:"cache"`
 	Invalidates []string             `yaml:"invalidates"`
+	Tool        *toolHeader          `yaml:"tool"`
+}
+
+type toolHeader struct {
+	Expose      *bool `yaml:"expose"`
+	Destructive bool  `yaml:"destructive"`
 }
 
 type pagedHeader struct {
@@ -264,6 +270,7 @@ func loadFile(name string, src []byte, schema *ast.Schema) (Operation, []error) 
 		Visibility:  h.Visibility,
 		Partial:     h.Partial,
 		Write:       def.Operation == ast.Mutation,
+		Tool:        toolOf(h.Tool),
 		Source:      strings.TrimSpace(string(src[headerLen(src, headerLines):])) + "\n",
 		Doc:         doc,
 		Op:          def,
@@ -298,6 +305,9 @@ func loadFile(name string, src []byte, schema *ast.Schema) (Operation, []error) 
 	}
 	if op.Description == "" {
 		add("description", "description is required")
+	}
+	if op.Tool.Destructive && !op.Write {
+		add("tool", "destructive applies to writes only; %s is a query", op.ID)
 	}
 	switch op.Visibility {
 	case "", "important", "advanced", "internal":
@@ -343,6 +353,14 @@ func loadFile(name string, src []byte, schema *ast.Schema) (Operation, []error) 
 		return Operation{}, errs
 	}
 	return op, nil
+}
+
+// toolOf reads the tool key: offered unless expose is false.
+func toolOf(h *toolHeader) Tool {
+	if h == nil {
+		return Tool{}
+	}
+	return Tool{Off: h.Expose != nil && !*h.Expose, Destructive: h.Destructive}
 }
 
 // headerLen is the byte length of the first n lines of src.

@@ -43,6 +43,8 @@ type Operation struct {
 	Cache *CachePolicy
 	// Invalidates are the tags a write makes wrong once it commits.
 	Invalidates []Tag
+	// Tool says how the operation is offered as an MCP tool (facade/mcp).
+	Tool Tool
 
 	Source string                   // the GraphQL document text, run as is
 	Doc    *ast.QueryDocument       // parsed and validated at start-up
@@ -52,6 +54,16 @@ type Operation struct {
 	// nodes is the selection of one list item and nodesOn its type (Paged only).
 	nodes   ast.SelectionSet
 	nodesOn *ast.Definition
+}
+
+// Tool is the operation's MCP tool binding (the header's tool key): every
+// operation is a tool unless it opts out.
+type Tool struct {
+	// Off: the operation is not offered as a tool (tool: {expose: false}).
+	Off bool
+	// Destructive: a write that may overwrite or end what exists, rather
+	// than only add (tool: {destructive: true}): MCP's destructiveHint.
+	Destructive bool
 }
 
 // Param binds one path, query or header parameter to one variable.

@@ -135,9 +135,9 @@ func (op *Operation) expandTags(tags []Tag, ctx context.Context, vars map[string
 	return out
 }
 
-// serveCached answers a GET with a cache policy: from the cache when it
+// cachedRead answers a GET with a cache policy: from the cache when it
 // can, else by running it and keeping a whole 200 answer.
-func (f *Facade) serveCached(w http.ResponseWriter, r *http.Request, op *Operation, b bound) {
+func (f *Facade) cachedRead(r *http.Request, op *Operation, b bound, origin string) outcome {
 	ctx := r.Context()
 	sc, ok := scope(ctx, op.Cache.Per)
 	var key string
@@ -145,34 +145,29 @@ func (f *Facade) serveCached(w http.ResponseWriter, r *http.Request, op *Operati
 		key, ok = op.cacheKey(sc, b.vars)
 	}
 	if !ok {
-		f.serveRead(w, r, f.run(ctx, r, op, b.vars))
-		return
+		return readOutcome(f.run(ctx, r, op, b.vars, origin))
 	}
-	h := w.Header()
-	// The answer depends on who asks: a client or proxy cache must not
-	// hand it to another token.
-	h.Set("Vary", "Authorization")
 	if e, storedAt, hit := f.rc.c.Get(ctx, key); hit {
 		f.rc.metrics.ResponseCacheHit(op.ID)
-		body, etag := e.render(op, r, f.opts.origin(r))
+		body, etag := e.render(op, r, origin)
 		left := op.Cache.TTL - time.Since(storedAt)
-		f.writeRead(w, r, body, etag, maxAge(left))
-		return
+		return outcome{answer: answer{status: http.StatusOK, body: body}, etag: etag, cacheControl: maxAge(left), vary: true}
 	}
 	f.rc.metrics.ResponseCacheMiss(op.ID)
 	// Stamped before running, so that a write committed while this runs
 	// keeps its (possibly older) answer out of the cache.
 	stamp := f.rc.c.Stamp(op.expandTags(op.Cache.Tags, ctx, b.vars)...)
-	a := f.run(ctx, r, op, b.vars)
+	a := f.run(ctx, r, op, b.vars, origin)
 	if a.status != http.StatusOK || a.partial {
-		f.serveRead(w, r, a)
-		return
+		o := readOutcome(a)
+		o.vary = true
+		return o
 	}
 	e := newCached(a.body)
 	if e.linkAt >= 0 {
 		f.rc.c.Add(ctx, key, e, op.Cache.TTL, stamp)
 	}
-	f.writeRead(w, r, a.body, e.etag, maxAge(op.Cache.TTL))
+	return outcome{answer: a, etag: e.etag, cacheControl: maxAge(op.Cache.TTL), vary: true}
 }
 
 // maxAge is the Cache-Control of an answer that stays valid for left:

@@ -87,11 +87,13 @@ func newRuntimeEnv(t *testing.T, db *store.DB, o rtOptions) *rtEnv {
 		Issuers: []string{dev.Issuer()}, Audiences: []string{auth.DevAudience},
 		ReadScopes: cfg.Auth.ReadScopes, WriteScopes: cfg.Auth.WriteScopes,
 		ClockSkew: cfg.Auth.ClockSkew, MinRefresh: cfg.Auth.JWKSMinRefresh,
+		CacheTTL: cfg.Auth.CacheTTL, CacheBytes: cfg.Auth.CacheBytes,
 		Employees: db, Client: dev.Client(), Log: log,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(authn.Close)
 	opts := connector.Options{PublicURL: cfg.PublicURL, Scopes: cfg.Auth.WriteScopes}
 	definition := connector.DefinitionsByOrigin(pub.Origin, func(origin string) ([]byte, error) {
 		o := opts

@@ -1,7 +1,6 @@
 package facade
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -15,33 +14,26 @@ import (
 )
 
 // shape turns resp into the REST answer: the value at op.Result without any
-// wrapper, lists as {value, nextLink, nextCursor}, nulls left out.
+// wrapper, lists as {value, nextLink, nextCursor}, nulls left out. It reads
+// the executor's bytes once with a streaming decoder and writes the body
+// straight from them (rawjson.go), never building maps: the result is most
+// of a page's bytes, and decoding it into maps and encoding it again cost a
+// sixth of a facade call.
 func (op *Operation) shape(resp *graphql.Response, r *http.Request, origin string, ref gqlerr.Ref) answer {
-	var data any
-	if len(resp.Data) > 0 {
-		dec := json.NewDecoder(bytes.NewReader(resp.Data))
-		dec.UseNumber() // numbers pass through exactly as the executor wrote them
-		if err := dec.Decode(&data); err != nil {
-			return errorAnswer(http.StatusInternalServerError, gqlerr.Internal, "internal server error", ref, nil)
-		}
+	internal := func() answer {
+		return errorAnswer(http.StatusInternalServerError, gqlerr.Internal, "internal server error", ref, nil)
 	}
-	value, missing := data, ""
-	if op.Result != "" {
-		for _, k := range strings.Split(op.Result, ".") {
-			m, _ := value.(map[string]any)
-			value = m[k]
-			if value == nil {
-				missing = k
-				break
-			}
-		}
+	dec := newRawDecoder(resp.Data)
+	found, missing, err := descend(dec, len(resp.Data) > 0, op.Result)
+	if err != nil {
+		return internal()
 	}
 	// With the result there, a partial operation keeps every error as a
 	// warning, and any operation keeps an upstream outage below its result
 	// as one (degrade.go); every other error fails the call.
 	var errs, fatal gqlerror.List
 	for _, e := range resp.Errors {
-		if value != nil && (op.Partial || op.degrades(e)) {
+		if found && (op.Partial || op.degrades(e)) {
 			errs = append(errs, e)
 		} else {
 			fatal = append(fatal, e)
@@ -50,7 +42,7 @@ func (op *Operation) shape(resp *graphql.Response, r *http.Request, origin strin
 	switch {
 	case len(fatal) > 0:
 		return op.graphQLErrorAnswer(fatal, ref)
-	case value == nil:
+	case !found:
 		// A nullable lookup (product(sku:)) found nothing.
 		if missing == "" {
 			missing = "result"
@@ -58,30 +50,71 @@ func (op *Operation) shape(resp *graphql.Response, r *http.Request, origin strin
 		return errorAnswer(http.StatusNotFound, gqlerr.NotFound, fmt.Sprintf("%s not found", missing), ref, nil)
 	}
 
-	value = dropNulls(value)
-	if op.Paged {
-		conn, _ := value.(map[string]any)
-		body := map[string]any{"value": conn["nodes"]}
-		if body["value"] == nil {
-			body["value"] = []any{}
-		}
-		pi, _ := conn["pageInfo"].(map[string]any)
-		if more, _ := pi["hasNextPage"].(bool); more {
-			if cursor, _ := pi["endCursor"].(string); cursor != "" {
-				body["nextCursor"] = cursor
-				body[NextLinkProperty] = op.nextLink(r, origin, cursor)
-			}
-		}
-		value = body
-	}
+	var warnings []byte
 	if len(errs) > 0 {
-		if m, ok := value.(map[string]any); ok {
-			m["warnings"] = op.warnings(errs)
-		}
+		warnings = encode(op.warnings(errs))
+	}
+	body := make([]byte, 0, len(resp.Data)+len(warnings)+64)
+	w := rawWriter{dec: dec}
+	if op.Paged {
+		body, err = op.page(&w, body, r, origin, warnings)
+	} else {
+		body, err = w.value(body, member{name: "warnings", value: warnings})
+	}
+	if err != nil {
+		return internal()
 	}
 	// The same status the definition declares (201 for a create), so flows
 	// that branch on it see what the connector promised.
-	return answer{status: SuccessStatus(op), body: encode(value)}
+	return answer{status: SuccessStatus(op), body: body}
+}
+
+// page writes a connection, the value dec is at, as the paged body
+// {nextCursor, nextLink, value, warnings} (in that order, as every body's
+// members are): nodes without nulls, the cursor and link only when there is
+// a next page.
+func (op *Operation) page(w *rawWriter, body []byte, r *http.Request, origin string, warnings []byte) ([]byte, error) {
+	var nodes []byte
+	var pi struct {
+		HasNextPage bool   `json:"hasNextPage"`
+		EndCursor   string `json:"endCursor"`
+	}
+	err := w.members(func(name []byte) error {
+		switch string(name) {
+		case `"nodes"`:
+			var err error
+			nodes, err = w.value(make([]byte, 0, cap(body)), member{})
+			return err
+		case `"pageInfo"`:
+			v, err := w.dec.ReadValue()
+			if err != nil {
+				return err
+			}
+			return json.Unmarshal(v, &pi)
+		}
+		return w.dec.SkipValue()
+	})
+	if err != nil {
+		return nil, err
+	}
+	body = append(body, '{')
+	if pi.HasNextPage && pi.EndCursor != "" {
+		body = append(body, `"nextCursor":`...)
+		body = append(body, encode(pi.EndCursor)...)
+		body = append(body, `,"`+NextLinkProperty+`":`...)
+		body = append(body, encode(op.nextLink(r, origin, pi.EndCursor))...)
+		body = append(body, ',')
+	}
+	body = append(body, `"value":`...)
+	if nodes == nil {
+		nodes = []byte("[]")
+	}
+	body = append(body, nodes...)
+	if warnings != nil {
+		body = append(body, `,"warnings":`...)
+		body = append(body, warnings...)
+	}
+	return append(body, '}'), nil
 }
 
 // NextLinkProperty is the body property that holds a list's next page URL,
@@ -119,29 +152,4 @@ func (o Options) origin(r *http.Request) string {
 		return follow.Origin(r)
 	}
 	return o.Origin(r)
-}
-
-// dropNulls removes null members and list items at every depth: canvas apps
-// and flows mishandle null in typed columns, and Swagger 2.0 cannot declare it.
-func dropNulls(v any) any {
-	switch v := v.(type) {
-	case map[string]any:
-		for k, e := range v {
-			if e == nil {
-				delete(v, k)
-				continue
-			}
-			v[k] = dropNulls(e)
-		}
-		return v
-	case []any:
-		out := v[:0]
-		for _, e := range v {
-			if e != nil {
-				out = append(out, dropNulls(e))
-			}
-		}
-		return out
-	}
-	return v
 }

@@ -28,7 +28,7 @@ func TestConnectorExport(t *testing.T) {
 		"--client-id", "11111111-2222-3333-4444-555555555555",
 		"--resource-uri", "api://middletier-contoso",
 		"--tenant", "contoso.onmicrosoft.com",
-	}, func(k string) string { return env[k] }, &out, &out)
+	}, func(k string) string { return env[k] }, nil, &out, &out)
 	if err != nil {
 		t.Fatalf("export: %v\n%s", err, out.String())
 	}
@@ -108,7 +108,7 @@ func TestConnectorExportErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
-			err := run(context.Background(), append([]string{"middletier"}, tt.args...), func(string) string { return "" }, &out, &out)
+			err := run(context.Background(), append([]string{"middletier"}, tt.args...), func(string) string { return "" }, nil, &out, &out)
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("err = %v, want one mentioning %q", err, tt.wantErr)
 			}
@@ -122,7 +122,7 @@ func TestConnectorExportPlaceholders(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"middletier", "connector", "export", "--out", dir}, func(string) string { return "" }, &out, &out); err != nil {
+	if err := run(context.Background(), []string{"middletier", "connector", "export", "--out", dir}, func(string) string { return "" }, nil, &out, &out); err != nil {
 		t.Fatalf("export: %v\n%s", err, out.String())
 	}
 	b, err := os.ReadFile(filepath.Join(dir, "apiProperties.json"))
@@ -174,7 +174,7 @@ func TestDevTokenVerifiesAtEveryAddress(t *testing.T) {
 	port := strings.TrimPrefix(base, "http://127.0.0.1:")
 
 	var tok bytes.Buffer
-	if err := run(context.Background(), []string{"middletier", "token", "--data-dir", dir, "--user", "avery"}, func(string) string { return "" }, &tok, &tok); err != nil {
+	if err := run(context.Background(), []string{"middletier", "token", "--data-dir", dir, "--user", "avery"}, func(string) string { return "" }, nil, &tok, &tok); err != nil {
 		t.Fatalf("token: %v\n%s", err, tok.String())
 	}
 	res, err := http.Get(base + "/")

@@ -32,6 +32,8 @@ func newIdentity(cfg config.Config, employees auth.Employees, log *slog.Logger) 
 		WriteScopes: cfg.Auth.WriteScopes,
 		ClockSkew:   cfg.Auth.ClockSkew,
 		MinRefresh:  cfg.Auth.JWKSMinRefresh,
+		CacheTTL:    cfg.Auth.CacheTTL,
+		CacheBytes:  cfg.Auth.CacheBytes,
 		Employees:   employees,
 		Log:         log,
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"regexp"
 	"strings"
@@ -12,9 +13,25 @@ import (
 	"testing"
 	"time"
 
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+
 	"github.com/middletier/middletier/internal/playground/playgroundtest"
 	"github.com/middletier/middletier/internal/store/storetest"
 )
+
+// freeAddr finds a loopback port for a listener under test. The port is
+// free when it returns, not reserved: prefer port 0 where the code under
+// test can report what it bound (startService does).
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
 
 // serviceLog collects a service's log output (its writes come from the
 // service's goroutines) and hands over the address it listens on, read from
@@ -69,9 +86,19 @@ func startService(t *testing.T, env map[string]string, dir string) (string, stri
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &serviceLog{addr: make(chan string, 1)}
 	done := make(chan error, 1)
-	getenv := func(k string) string { return env[k] }
+	getenv := func(k string) string {
+		if v, ok := env[k]; ok {
+			return v
+		}
+		// Nothing balances load in front of a test's service: stop at
+		// once instead of draining for a load balancer.
+		if k == "MIDDLETIER_DRAIN_DELAY" {
+			return "0s"
+		}
+		return ""
+	}
 	go func() {
-		done <- run(ctx, []string{"middletier", "--addr", "127.0.0.1:0", "--data-dir", dir}, getenv, logs, logs)
+		done <- run(ctx, []string{"middletier", "--addr", "127.0.0.1:0", "--data-dir", dir}, getenv, nil, logs, logs)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -126,7 +153,7 @@ func TestFirstStart(t *testing.T) {
 	}
 
 	var tok bytes.Buffer
-	if err := run(context.Background(), []string{"middletier", "token", "--data-dir", dir, "--user", "devon"}, func(string) string { return "" }, &tok, &tok); err != nil {
+	if err := run(context.Background(), []string{"middletier", "token", "--data-dir", dir, "--user", "devon"}, func(string) string { return "" }, nil, &tok, &tok); err != nil {
 		t.Fatalf("token: %v\n%s", err, tok.String())
 	}
 	req, _ := http.NewRequest(http.MethodPost, base+"/graphql", strings.NewReader(body))
@@ -150,6 +177,32 @@ func TestFirstStart(t *testing.T) {
 	if n := out.Data.Stores.Nodes; len(n) != 3 || n[0].ID != "S001" || n[0].Name == "" {
 		t.Fatalf("stores = %+v, want S001, S002, S003 with names", n)
 	}
+
+	// The same token opens /mcp to the SDK's client: the ten tools answer.
+	c := sdk.NewClient(&sdk.Implementation{Name: "first-start", Version: "1"}, nil)
+	cs, err := c.Connect(req.Context(), &sdk.StreamableClientTransport{Endpoint: base + "/mcp", MaxRetries: -1,
+		HTTPClient: &http.Client{Transport: bearerTransport(strings.TrimSpace(tok.String()))}}, nil)
+	if err != nil {
+		t.Fatalf("connect to /mcp: %v", err)
+	}
+	defer cs.Close()
+	tools, err := cs.ListTools(req.Context(), nil)
+	if err != nil || len(tools.Tools) != 10 {
+		t.Fatalf("tools/list: %v, %d tools; want 10", err, len(tools.Tools))
+	}
+	res2, err := cs.CallTool(req.Context(), &sdk.CallToolParams{Name: "ListStores", Arguments: map[string]any{"pageSize": 3}})
+	if err != nil || res2.IsError || !strings.Contains(res2.Content[0].(*sdk.TextContent).Text, `"S003"`) {
+		t.Fatalf("ListStores tool: %v %+v", err, res2)
+	}
+}
+
+// bearerTransport sends every request with the token.
+type bearerTransport string
+
+func (b bearerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+string(b))
+	return http.DefaultTransport.RoundTrip(r)
 }
 
 // TestPlaygroundRunsQuery loads the playground from the running binary in
@@ -226,6 +279,8 @@ func TestCommands(t *testing.T) {
 		{"token for an unknown user", []string{"token", "--data-dir", dir, "--user", "nobody"}, nil, "no employee", ""},
 		{"no token in production", []string{"token", "--data-dir", dir, "--user", "avery"}, map[string]string{"MIDDLETIER_AUTH_TENANT_ID": "t1", "MIDDLETIER_AUTH_AUDIENCES": "api://x"}, "production", ""},
 		{"token", []string{"token", "--data-dir", dir, "--user", "avery", "--scope", "Data.Read", "--ttl", "5m"}, nil, "", "eyJ"},
+		{"mcp needs a user", []string{"mcp", "--data-dir", dir}, nil, "--user", ""},
+		{"no stdio mcp in production", []string{"mcp", "--data-dir", dir, "--user", "avery"}, map[string]string{"MIDDLETIER_AUTH_TENANT_ID": "t1", "MIDDLETIER_AUTH_AUDIENCES": "api://x"}, "production", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -233,7 +288,7 @@ func TestCommands(t *testing.T) {
 				skipScaleOneUnderRace(t)
 			}
 			var out bytes.Buffer
-			err := run(ctx, append([]string{"middletier"}, tt.args...), func(k string) string { return tt.env[k] }, &out, &out)
+			err := run(ctx, append([]string{"middletier"}, tt.args...), func(k string) string { return tt.env[k] }, nil, &out, &out)
 			switch {
 			case tt.wantErr == "" && err != nil:
 				t.Fatalf("err = %v\n%s", err, out.String())

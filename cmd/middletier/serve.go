@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/middletier/middletier/facade"
+	"github.com/middletier/middletier/facade/connector"
+	"github.com/middletier/middletier/facade/mcp"
 	"github.com/middletier/middletier/graph"
 	"github.com/middletier/middletier/internal/config"
 	"github.com/middletier/middletier/internal/publicurl"
@@ -63,6 +65,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	log := newLogger(stdout, cfg.Log.Level, cfg.Log.Format)
 	log.Info("starting middletier", "config", cfg)
+	applyGCDefault(getenv, log)
 
 	// Before anything that starts spans is built: each takes its tracer
 	// from the provider installed here (or the no-op one).
@@ -84,19 +87,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer db.Close()
-	if cfg.Database.AutoSeed {
-		empty, err := db.IsEmpty(ctx)
-		if err != nil {
-			return err
-		}
-		if empty {
-			start := time.Now()
-			log.Info("empty database: seeding demo data (scale 1)")
-			if err := db.Seed(ctx, 1); err != nil {
-				return fmt.Errorf("seed: %w", err)
-			}
-			log.Info("demo data seeded", "duration", time.Since(start).Round(time.Millisecond))
-		}
+	if err := autoSeed(ctx, cfg, db, log); err != nil {
+		return err
 	}
 
 	up, closeUp, err := openUpstreams(ctx, cfg.Upstream, log)
@@ -105,15 +97,26 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer closeUp()
 
-	h, closeFn, err := buildHandler(cfg, db, up, log)
+	// Closed on the first signal: /readyz fails from then on while every
+	// other route keeps serving through the drain.
+	stopping := make(chan struct{})
+	h, closeFn, err := buildHandler(cfg, db, up, stopping, log)
 	if err != nil {
 		return err
 	}
 	defer closeFn()
 
-	ln, err := net.Listen("tcp", cfg.Addr)
+	if cfg.DebugAddr != "" {
+		stopDebug, err := startDebug(cfg.DebugAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stopDebug()
+	}
+
+	lns, err := listen(cfg)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+		return err
 	}
 	srv := &http.Server{
 		Handler:           h,
@@ -122,27 +125,98 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		WriteTimeout:      cfg.HTTP.WriteTimeout,
 		IdleTimeout:       cfg.HTTP.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		// Requests never see the signal: what is in flight, idempotent
+		// writes included, runs to its end within the shutdown timeout.
+		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	log.Info("listening", "addr", ln.Addr().String(), "playground", "http://"+displayAddr(ln.Addr())+"/")
+	errc := make(chan error, len(lns))
+	addrs := make([]string, len(lns))
+	for i, ln := range lns {
+		addrs[i] = ln.Addr().String()
+		go func() { errc <- srv.Serve(ln) }()
+	}
+	log.Info("listening", "addr", addrs, "playground", "http://"+displayAddr(lns[0].Addr())+"/")
+	if cfg.LoopbackOnly() {
+		log.Info("dev mode: listening on loopback only; give --addr (or MIDDLETIER_ADDR), e.g. --addr :8080, to accept other machines")
+	}
 
 	select {
 	case err := <-errc:
+		_ = srv.Close()
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down", "timeout", cfg.HTTP.ShutdownTimeout)
+	close(stopping)
+	if d := cfg.HTTP.DrainDelay; d > 0 {
+		log.Info("stopping: /readyz fails, still serving while load balancers notice (a second signal ends this)", "drain_delay", d)
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-hurry(ctx):
+			log.Info("second signal: drain cut short")
+		}
+		t.Stop()
+	}
+	log.Info("shutting down: no new connections, finishing requests in flight", "timeout", cfg.HTTP.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.HTTP.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+		return fmt.Errorf("shutdown: requests still in flight after %s: %w", cfg.HTTP.ShutdownTimeout, err)
 	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+	for range lns {
+		if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
 	}
 	log.Info("stopped")
+	return nil
+}
+
+// listen opens the service's listeners: cfg.Addr as given, or, in dev mode
+// with no address given (cfg.LoopbackOnly), the loopback interfaces only at
+// its port: IPv4 and, when this host has it, IPv6, so that
+// http://localhost:8080 answers whichever of the two a browser tries first.
+func listen(cfg config.Config) ([]net.Listener, error) {
+	if !cfg.LoopbackOnly() {
+		ln, err := net.Listen("tcp", cfg.Addr)
+		if err != nil {
+			return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+		}
+		return []net.Listener{ln}, nil
+	}
+	_, port, err := net.SplitHostPort(cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("addr %q: %w", cfg.Addr, err)
+	}
+	v4, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", port))
+	if err != nil {
+		return nil, fmt.Errorf("listen on 127.0.0.1:%s: %w", port, err)
+	}
+	// The port IPv4 got, in case the address asked for any (":0").
+	_, port, _ = net.SplitHostPort(v4.Addr().String())
+	v6, err := net.Listen("tcp", net.JoinHostPort("::1", port))
+	if err != nil {
+		// No IPv6 loopback on this host: localhost is 127.0.0.1.
+		return []net.Listener{v4}, nil
+	}
+	return []net.Listener{v4, v6}, nil
+}
+
+// autoSeed seeds the demo data into an empty database when --auto-seed is on.
+func autoSeed(ctx context.Context, cfg config.Config, db *store.DB, log *slog.Logger) error {
+	if !cfg.Database.AutoSeed {
+		return nil
+	}
+	empty, err := db.IsEmpty(ctx)
+	if err != nil || !empty {
+		return err
+	}
+	start := time.Now()
+	log.Info("empty database: seeding demo data (scale 1)")
+	if err := db.Seed(ctx, 1); err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	log.Info("demo data seeded", "duration", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
@@ -160,7 +234,8 @@ func buildVersion() string {
 }
 
 // buildHandler assembles the HTTP surface over db; closeFn releases its caches.
-func buildHandler(cfg config.Config, db *store.DB, up loaders.Upstream, log *slog.Logger) (http.Handler, func(), error) {
+// stopping is closed when the service begins to shut down.
+func buildHandler(cfg config.Config, db *store.DB, up loaders.Upstream, stopping <-chan struct{}, log *slog.Logger) (http.Handler, func(), error) {
 	// One executor: /graphql serves it and the facade runs its stored
 	// documents through it, so both share limits, caches and errors.
 	exec, err := graph.NewExecutor(cfg.GraphQL, resolvers.NewSchema(db), log)
@@ -169,7 +244,7 @@ func buildHandler(cfg config.Config, db *store.DB, up loaders.Upstream, log *slo
 	}
 	metrics := telemetry.New(db)
 	deps := server.Deps{
-		Log: log, GraphQL: exec.Handler(), Ready: db, Metrics: metrics,
+		Log: log, GraphQL: exec.Handler(), Ready: db, Stopping: stopping, Metrics: metrics,
 		Loaders: loaders.Middleware(db, up, cfg.GraphQL.BatchWait),
 	}
 	id, err := newIdentity(cfg, db, log)
@@ -177,12 +252,16 @@ func buildHandler(cfg config.Config, db *store.DB, up loaders.Upstream, log *slo
 		exec.Close()
 		return nil, nil, err
 	}
+	closeAll := func() {
+		exec.Close()
+		id.authn.Close()
+	}
 	deps.Authenticate = id.authn.Middleware(server.WriteError)
 	// Links, the connector definition's host and the dev issuer's discovery
 	// URLs all name the address the caller used, or --public-url.
 	pub, err := publicurl.New(cfg.PublicURL, cfg.TrustedProxies)
 	if err != nil {
-		exec.Close()
+		closeAll()
 		return nil, nil, err
 	}
 	var devToken string
@@ -191,7 +270,7 @@ func buildHandler(cfg config.Config, db *store.DB, up loaders.Upstream, log *slo
 		devToken = playgroundToken(cfg, id, db, log)
 	}
 	if cfg.GraphQL.Playground {
-		deps.Frontend = playgroundHandler(devToken)
+		deps.Frontend = playgroundHandler(devToken, log)
 	}
 	// The connector operations are checked against the schema here: a
 	// broken operation file stops the service with its file, line and reason.
@@ -202,15 +281,32 @@ func buildHandler(cfg config.Config, db *store.DB, up loaders.Upstream, log *slo
 		ResponseCacheBytes: cfg.Facade.ResponseCacheBytes, CacheMetrics: metrics,
 	})
 	if err != nil {
-		exec.Close()
+		closeAll()
 		return nil, nil, err
 	}
-	closeAll := func() { fac.Close(); exec.Close() }
+	closeBase := closeAll
+	closeAll = func() { fac.Close(); closeBase() }
 	deps.Facade = fac
 	if deps.Definition, err = definitionHandler(cfg, pub, fac.Operations(), fac.Schema()); err != nil {
 		closeAll()
 		return nil, nil, err
 	}
+	// The same operations as MCP tools, behind the same token; a 401 there
+	// names the resource metadata, which names who issues the tokens.
+	tools, err := mcp.NewServer(fac, mcp.Options{Log: log})
+	if err != nil {
+		closeAll()
+		return nil, nil, err
+	}
+	res := mcp.Resource{
+		AuthorizationServers: authorizationServers(cfg, id),
+		Scopes:               resourceScopes(cfg),
+		Paths:                []string{"/mcp", facade.BasePath + connector.MCPPath},
+		Origin:               pub.Origin,
+	}
+	deps.MCP = mcp.Handler(tools, mcp.HandlerOptions{Origin: pub.Origin, MaxBodyBytes: cfg.HTTP.MaxBodyBytes, Log: log})
+	deps.MCPAuthenticate = id.authn.MiddlewareWith(server.WriteError, res.Challenge)
+	deps.ResourceMetadata = res.Metadata()
 	return server.NewHandler(cfg, deps), closeAll, nil
 }
 

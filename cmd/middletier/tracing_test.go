@@ -84,7 +84,7 @@ func newTraceEnv(t *testing.T) *traceEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(closeUp)
-	h, closeFn, err := buildHandler(cfg, db, up, log)
+	h, closeFn, err := buildHandler(cfg, db, up, nil, log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,6 +74,12 @@ type opRef struct {
 
 func (o opRef) String() string { return strings.ToUpper(o.method) + " " + o.path }
 
+// agentic reports an MCP server operation (x-ms-agentic-protocol): the
+// agent speaks JSON-RPC to it and reads the answers itself, so the rules
+// about a REST result's schema do not apply (Copilot Studio's template
+// declares none).
+func (o opRef) agentic() bool { return has(o.op, "x-ms-agentic-protocol") }
+
 func (p *connectorPackage) operations() []opRef {
 	var out []opRef
 	paths := asObj(p.def["paths"])
@@ -203,15 +209,18 @@ var (
 var (
 	swaggerRootKeys = []string{"swagger", "info", "host", "basePath", "schemes", "consumes", "produces", "paths", "definitions", "parameters", "responses", "securityDefinitions", "security", "tags", "externalDocs"}
 	rootXMs         = []string{"x-ms-capabilities", "x-ms-connector-metadata", "x-ms-docs"}
-	opXMs           = []string{"x-ms-api-annotation", "x-ms-capabilities", "x-ms-no-generic-test", "x-ms-operation-context", "x-ms-pageable", "x-ms-safe-operation", "x-ms-summary", "x-ms-trigger", "x-ms-trigger-hint", "x-ms-trigger-metadata", "x-ms-notification", "x-ms-visibility"}
-	mimeTypes       = []string{"application/json", "text/plain", "multipart/form-data", "application/x-www-form-urlencoded"}
-	categories      = []string{"AI", "Business Management", "Business Intelligence", "Collaboration", "Commerce", "Communication", "Content and Files", "Finance", "Data", "Human Resources", "Internet of Things", "IT Operations", "Lifestyle and Entertainment", "Marketing", "Productivity", "Sales and CRM", "Security", "Social Media", "Website"}
-	schemaFormats   = []string{"int32", "int64", "float", "double", "byte", "binary", "date", "date-time", "password", "date-no-tz", "email", "html", "uri", "uuid"}
-	schemaTypes     = []string{"object", "array", "string", "integer", "number", "boolean", "file", "null"}
-	settingsKeys    = []string{"connectorId", "environment", "apiProperties", "apiDefinition", "icon", "script", "powerAppsUrl", "powerAppsApiVersion", "flowUrl", "flowApiVersion", "clientId", "tenant", "authorityUrl", "resource"}
-	propertiesKeys  = []string{"iconBrandColor", "capabilities", "connectionParameters", "connectionParameterSets", "policyTemplateInstances", "publisher", "stackOwner", "scriptOperations"}
-	connParamTypes  = []string{"string", "securestring", "int", "bool", "gatewaySetting", "oauthSetting"}
-	identityProvs   = []string{"aad", "oauth2", "oauth2generic", "aadcertificate", "facebook", "google", "microsoftaccount", "dropbox", "instagram", "github", "slack", "twitter", "yammer"}
+	// x-ms-agentic-protocol is newer than S1's list: Copilot Studio's
+	// "Extend your agent with Model Context Protocol" names it as the mark
+	// of an MCP server operation (value mcp-streamable-1.0).
+	opXMs          = []string{"x-ms-agentic-protocol", "x-ms-api-annotation", "x-ms-capabilities", "x-ms-no-generic-test", "x-ms-operation-context", "x-ms-pageable", "x-ms-safe-operation", "x-ms-summary", "x-ms-trigger", "x-ms-trigger-hint", "x-ms-trigger-metadata", "x-ms-notification", "x-ms-visibility"}
+	mimeTypes      = []string{"application/json", "text/plain", "multipart/form-data", "application/x-www-form-urlencoded"}
+	categories     = []string{"AI", "Business Management", "Business Intelligence", "Collaboration", "Commerce", "Communication", "Content and Files", "Finance", "Data", "Human Resources", "Internet of Things", "IT Operations", "Lifestyle and Entertainment", "Marketing", "Productivity", "Sales and CRM", "Security", "Social Media", "Website"}
+	schemaFormats  = []string{"int32", "int64", "float", "double", "byte", "binary", "date", "date-time", "password", "date-no-tz", "email", "html", "uri", "uuid"}
+	schemaTypes    = []string{"object", "array", "string", "integer", "number", "boolean", "file", "null"}
+	settingsKeys   = []string{"connectorId", "environment", "apiProperties", "apiDefinition", "icon", "script", "powerAppsUrl", "powerAppsApiVersion", "flowUrl", "flowApiVersion", "clientId", "tenant", "authorityUrl", "resource"}
+	propertiesKeys = []string{"iconBrandColor", "capabilities", "connectionParameters", "connectionParameterSets", "policyTemplateInstances", "publisher", "stackOwner", "scriptOperations"}
+	connParamTypes = []string{"string", "securestring", "int", "bool", "gatewaySetting", "oauthSetting"}
+	identityProvs  = []string{"aad", "oauth2", "oauth2generic", "aadcertificate", "facebook", "google", "microsoftaccount", "dropbox", "instagram", "github", "slack", "twitter", "yammer"}
 	// Policy templates of the S1 schema and the parameters each requires.
 	policyTemplates = map[string][]string{
 		"convertarraytoobject": nil, "convertobjecttoarray": nil,
@@ -811,6 +820,9 @@ var checklist = []rule{
 	{"W/schema-on-200-201", "the output schema is on 200 or 201 — S2 SchemaDefinitionSetIncorrectly", func(p *connectorPackage) (v []string) {
 		for _, o := range p.operations() {
 			rs := asObj(o.op["responses"])
+			if o.agentic() {
+				continue
+			}
 			if !has(asObj(rs["200"]), "schema") && !has(asObj(rs["201"]), "schema") {
 				v = append(v, o.String()+": no schema on 200 or 201")
 			}
@@ -819,6 +831,9 @@ var checklist = []rule{
 	}},
 	{"W/one-response-schema", "exactly one response per operation has a schema — S2 OperationHasManyResponsesWithSchema", func(p *connectorPackage) (v []string) {
 		for _, o := range p.operations() {
+			if o.agentic() {
+				continue
+			}
 			n := 0
 			for _, r := range asObj(o.op["responses"]) {
 				if has(asObj(r), "schema") {

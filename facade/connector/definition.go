@@ -207,6 +207,10 @@ func build(ops []facade.Operation, schema *ast.Schema, o Options) (*spec.Swagger
 	var errs []error
 	for i := range ops {
 		op := &ops[i]
+		if op.ID == MCPOperationID {
+			errs = append(errs, fmt.Errorf("swagger: operation %s (%s): the name is the MCP operation's; rename the file", op.ID, op.File))
+			continue
+		}
 		sop, err := g.operation(op)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("swagger: operation %s (%s): %w", op.ID, op.File, err))
@@ -223,6 +227,10 @@ func build(ops []facade.Operation, schema *ast.Schema, o Options) (*spec.Swagger
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	if _, taken := doc.Paths.Paths[MCPPath]; taken {
+		return nil, fmt.Errorf("swagger: an operation's path is %s, the MCP operation's", MCPPath)
+	}
+	doc.Paths.Paths[MCPPath] = spec.PathItem{PathItemProps: spec.PathItemProps{Post: g.mcpOperation()}}
 	return doc, nil
 }
 

@@ -90,6 +90,14 @@ func (d *Definition) BaseURL() string {
 	return d.Swagger.Schemes[0] + "://" + d.Swagger.Host + d.Swagger.BasePath
 }
 
+// Agentic reports an MCP server operation (x-ms-agentic-protocol): the
+// runtime hands it to an agent's MCP client, which speaks JSON-RPC to it;
+// flows and apps do not call it as an action.
+func (op *Operation) Agentic() bool {
+	_, ok := op.Extensions["x-ms-agentic-protocol"]
+	return ok
+}
+
 // NextLinkName is the x-ms-pageable nextLinkName of op, "" when op does not page.
 func (op *Operation) NextLinkName() string {
 	p, ok := op.Extensions["x-ms-pageable"].(map[string]any)

@@ -138,10 +138,15 @@ func DevAuth(t testing.TB, dir auth.Employees) (*auth.DevIssuer, *auth.Authentic
 		ReadScopes:  []string{config.ScopeRead, config.ScopeReadWrite},
 		WriteScopes: []string{config.ScopeReadWrite},
 		ClockSkew:   time.Minute, Client: dev.Client(), Employees: dir,
+		// No principal cache: the tests that count statements per request
+		// count the caller's employee read on every request. The cache is
+		// tested in internal/auth and, as deployed, by internal/server's
+		// token tests and the facade's runtime tests.
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(authn.Close)
 	return dev, authn
 }
 

@@ -19,6 +19,25 @@ const Realm = "middletier"
 // Failures follow RFC 6750: 401 with WWW-Authenticate for a missing or
 // invalid token, 403 for a valid token that may not use the API.
 func (a *Authenticator) Middleware(writeErr ErrorWriter) func(http.Handler) http.Handler {
+	return a.MiddlewareWith(writeErr, nil)
+}
+
+// MiddlewareWith is Middleware whose WWW-Authenticate challenges also carry
+// the auth-params extra gives for the request, when not nil: RFC 9728's
+// resource_metadata, which MCP clients follow to the authorization server.
+func (a *Authenticator) MiddlewareWith(writeErr ErrorWriter, extra func(*http.Request) string) func(http.Handler) http.Handler {
+	challenge := func(r *http.Request, params string) string {
+		c := `Bearer realm="` + Realm + `"`
+		if extra != nil {
+			if e := extra(r); e != "" {
+				c += ", " + e
+			}
+		}
+		if params != "" {
+			c += ", " + params
+		}
+		return c
+	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Method == http.MethodOptions {
@@ -29,7 +48,7 @@ func (a *Authenticator) Middleware(writeErr ErrorWriter) func(http.Handler) http
 			if !ok {
 				// RFC 6750 section 3.1: a request without credentials gets
 				// the challenge but no error code.
-				w.Header().Set("WWW-Authenticate", `Bearer realm="`+Realm+`"`)
+				w.Header().Set("WWW-Authenticate", challenge(r, ""))
 				writeErr(w, r, http.StatusUnauthorized, errMissing)
 				return
 			}
@@ -41,10 +60,10 @@ func (a *Authenticator) Middleware(writeErr ErrorWriter) func(http.Handler) http
 				next.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))
 			case errors.As(err, &te):
 				a.opts.Log.InfoContext(r.Context(), "token refused", "reason", te.description, "cause", te.cause)
-				w.Header().Set("WWW-Authenticate", `Bearer realm="`+Realm+`", error="invalid_token", error_description="`+quote(te.description)+`"`)
+				w.Header().Set("WWW-Authenticate", challenge(r, `error="invalid_token", error_description="`+quote(te.description)+`"`))
 				writeErr(w, r, http.StatusUnauthorized, err)
 			case errors.As(err, &se):
-				w.Header().Set("WWW-Authenticate", `Bearer realm="`+Realm+`", error="insufficient_scope", scope="`+quote(strings.Join(se.need, " "))+`"`)
+				w.Header().Set("WWW-Authenticate", challenge(r, `error="insufficient_scope", scope="`+quote(strings.Join(se.need, " "))+`"`))
 				writeErr(w, r, http.StatusForbidden, err)
 			case errors.Is(err, ErrForbidden):
 				writeErr(w, r, http.StatusForbidden, err)

@@ -46,6 +46,13 @@ type Options struct {
 	Log       *slog.Logger
 	// Now is the clock (nil: time.Now); tests move it.
 	Now func() time.Time
+	// CacheTTL is how long a verified principal (token and employee record)
+	// is reused for the same token, never past the token's exp: a role or
+	// store change reaches a signed-in user within it. 0 turns the cache off.
+	CacheTTL time.Duration
+	// CacheBytes bounds the principal cache's memory (default
+	// DefaultCacheBytes when CacheTTL is set).
+	CacheBytes int64
 }
 
 // Authenticator verifies bearer tokens and maps them to employees.
@@ -53,6 +60,8 @@ type Authenticator struct {
 	opts    Options
 	client  *http.Client
 	issuers map[string]*issuer
+	// verified holds principals by token hash; nil when CacheTTL is 0.
+	verified *principalCache
 }
 
 // issuer is one accepted issuer, discovered on first use: a start-up while
@@ -98,7 +107,21 @@ func New(opts Options) (*Authenticator, error) {
 	for _, iss := range opts.Issuers {
 		a.issuers[iss] = &issuer{url: iss}
 	}
+	if opts.CacheTTL > 0 {
+		pc, err := newPrincipalCache(opts.CacheTTL, opts.CacheBytes, opts.Now)
+		if err != nil {
+			return nil, err
+		}
+		a.verified = pc
+	}
 	return a, nil
+}
+
+// Close stops the principal cache's goroutines.
+func (a *Authenticator) Close() {
+	if a.verified != nil {
+		a.verified.close()
+	}
 }
 
 // tokenError is a verification failure: its description is safe to send in
@@ -127,58 +150,64 @@ type claims struct {
 // and not-before (with the clock skew) and tenant. It returns the principal
 // without the employee fields.
 func (a *Authenticator) Verify(ctx context.Context, raw string) (Principal, error) {
+	p, _, err := a.verify(ctx, raw)
+	return p, err
+}
+
+// verify is Verify that also returns the token's expiry.
+func (a *Authenticator) verify(ctx context.Context, raw string) (Principal, time.Time, error) {
 	// Read iss before the signature is checked only to pick the issuer's
 	// verifier; go-oidc then checks everything, iss included, on the verified token.
 	unverified, err := jwt.ParseSigned(raw, AllowedAlgorithms)
 	if err != nil {
-		return Principal{}, invalid("the token is malformed or not signed with an allowed algorithm ("+algNames()+")", err)
+		return Principal{}, time.Time{}, invalid("the token is malformed or not signed with an allowed algorithm ("+algNames()+")", err)
 	}
 	var c claims
 	if err := unverified.UnsafeClaimsWithoutVerification(&c); err != nil {
-		return Principal{}, invalid("the token's claims are malformed", err)
+		return Principal{}, time.Time{}, invalid("the token's claims are malformed", err)
 	}
 	iss, ok := a.issuers[c.Issuer]
 	if !ok {
-		return Principal{}, invalid("the token's issuer is not accepted", fmt.Errorf("issuer %q", c.Issuer))
+		return Principal{}, time.Time{}, invalid("the token's issuer is not accepted", fmt.Errorf("issuer %q", c.Issuer))
 	}
 	v, err := a.verifier(ctx, iss)
 	if err != nil {
-		return Principal{}, err
+		return Principal{}, time.Time{}, err
 	}
 	tok, err := v.Verify(ctx, raw)
 	switch {
 	case ctx.Err() != nil:
-		return Principal{}, ctx.Err()
+		return Principal{}, time.Time{}, ctx.Err()
 	case err != nil:
 		// Also a key set that cannot be fetched: a token we cannot check is
 		// refused like a forged one, and the cause is logged.
-		return Principal{}, invalid("the token's signature or claims are not valid", err)
+		return Principal{}, time.Time{}, invalid("the token's signature or claims are not valid", err)
 	}
 	if err := tok.Claims(&c); err != nil {
-		return Principal{}, invalid("the token's claims are malformed", err)
+		return Principal{}, time.Time{}, invalid("the token's claims are malformed", err)
 	}
 	// Times are checked here, not by go-oidc, which has no leeway for exp and
 	// a fixed five minutes for nbf: one skew setting rules both.
 	now := a.opts.Now()
 	if tok.Expiry.IsZero() {
-		return Principal{}, invalid("the token has no expiry (exp)", nil)
+		return Principal{}, time.Time{}, invalid("the token has no expiry (exp)", nil)
 	}
 	if now.Add(-a.opts.ClockSkew).After(tok.Expiry) {
-		return Principal{}, invalid("the token expired at "+tok.Expiry.UTC().Format(time.RFC3339), nil)
+		return Principal{}, time.Time{}, invalid("the token expired at "+tok.Expiry.UTC().Format(time.RFC3339), nil)
 	}
 	if c.NotBefore != nil && now.Add(a.opts.ClockSkew).Before(c.NotBefore.Time()) {
-		return Principal{}, invalid("the token is not valid yet", nil)
+		return Principal{}, time.Time{}, invalid("the token is not valid yet", nil)
 	}
 	// go-oidc compares with one client id; v1 tokens carry the application ID
 	// URI and v2 tokens the client id, so we accept a list.
 	if !slices.ContainsFunc(tok.Audience, func(aud string) bool { return slices.Contains(a.opts.Audiences, aud) }) {
-		return Principal{}, invalid("the token is for another audience", fmt.Errorf("aud %q", tok.Audience))
+		return Principal{}, time.Time{}, invalid("the token is for another audience", fmt.Errorf("aud %q", tok.Audience))
 	}
 	if a.opts.TenantID != "" && !strings.EqualFold(c.TenantID, a.opts.TenantID) {
-		return Principal{}, invalid("the token is from another tenant", fmt.Errorf("tid %q", c.TenantID))
+		return Principal{}, time.Time{}, invalid("the token is from another tenant", fmt.Errorf("tid %q", c.TenantID))
 	}
 	if c.OID == "" {
-		return Principal{}, invalid("the token has no oid claim (user object id)", nil)
+		return Principal{}, time.Time{}, invalid("the token has no oid claim (user object id)", nil)
 	}
 	scopes := append(strings.Fields(c.Scope), c.Roles...)
 	return Principal{
@@ -186,13 +215,22 @@ func (a *Authenticator) Verify(ctx context.Context, raw string) (Principal, erro
 		TenantID: c.TenantID,
 		Scopes:   scopes,
 		CanWrite: slices.ContainsFunc(a.opts.WriteScopes, func(s string) bool { return slices.Contains(scopes, s) }),
-	}, nil
+	}, tok.Expiry, nil
 }
 
 // Authenticate verifies raw and completes the principal from the employee
 // record. A valid token of someone who is not an employee is ErrForbidden.
+// A token seen before within the cache TTL and before its exp skips both
+// the signature check and the employee read; only successes are cached.
 func (a *Authenticator) Authenticate(ctx context.Context, raw string) (Principal, error) {
-	p, err := a.Verify(ctx, raw)
+	var key string
+	if a.verified != nil {
+		key = tokenKey(raw)
+		if p, ok := a.verified.get(key, a.opts.ClockSkew); ok {
+			return p, nil
+		}
+	}
+	p, exp, err := a.verify(ctx, raw)
 	if err != nil {
 		return Principal{}, err
 	}
@@ -209,6 +247,9 @@ func (a *Authenticator) Authenticate(ctx context.Context, raw string) (Principal
 	p.EmployeeID, p.Login, p.Role = e.ID, e.Login, e.Role
 	if e.StoreID != nil {
 		p.StoreID = *e.StoreID
+	}
+	if a.verified != nil {
+		a.verified.add(key, p, exp)
 	}
 	return p, nil
 }

@@ -33,6 +33,13 @@ type Auth struct {
 	// token with an unknown key id refreshes the keys at most this often, so
 	// forged key ids cannot make the service hammer the identity provider.
 	JWKSMinRefresh time.Duration
+	// CacheTTL is how long a verified token's principal (claims and
+	// employee record) is reused, never past the token's exp: the bound on
+	// how late a role or store change reaches a signed-in user. 0 verifies
+	// every request.
+	CacheTTL time.Duration
+	// CacheBytes bounds the memory of those cached principals.
+	CacheBytes int64
 }
 
 // Scope names granted by default; README explains how to expose them in Entra ID.
@@ -47,6 +54,8 @@ func defaultAuth() Auth {
 		WriteScopes:    []string{ScopeReadWrite},
 		ClockSkew:      time.Minute,
 		JWKSMinRefresh: time.Minute,
+		CacheTTL:       time.Minute,
+		CacheBytes:     4 << 20,
 	}
 }
 
@@ -58,6 +67,8 @@ func (a *Auth) flags(fs *flag.FlagSet) {
 	listFlag(fs, &a.WriteScopes, "auth-write-scopes", "comma-separated scopes or app roles of which a token needs one to run mutations")
 	fs.DurationVar(&a.ClockSkew, "auth-clock-skew", a.ClockSkew, "allowed clock difference with the token issuer for exp and nbf")
 	fs.DurationVar(&a.JWKSMinRefresh, "auth-jwks-min-refresh", a.JWKSMinRefresh, "shortest time between two downloads of the issuer's signing keys (an unknown key id triggers one)")
+	fs.DurationVar(&a.CacheTTL, "auth-cache-ttl", a.CacheTTL, "how long a verified token's principal (signature, claims and employee record) is reused, never past the token's exp; a role change reaches signed-in users within it (0 = verify every request, at most 15m)")
+	fs.Int64Var(&a.CacheBytes, "auth-cache-bytes", a.CacheBytes, "memory for verified principals (about 400 bytes each)")
 }
 
 // listFlag registers a comma-separated list flag whose default is *dst.
@@ -105,6 +116,12 @@ func (a Auth) validate() []error {
 	}
 	if a.ClockSkew < 0 || a.ClockSkew > 5*time.Minute {
 		errs = append(errs, fmt.Errorf("auth-clock-skew must be between 0 and 5m, got %s", a.ClockSkew))
+	}
+	if a.CacheTTL < 0 || a.CacheTTL > 15*time.Minute {
+		errs = append(errs, fmt.Errorf("auth-cache-ttl must be between 0 and 15m (a role change must reach signed-in users), got %s", a.CacheTTL))
+	}
+	if a.CacheBytes < 64<<10 {
+		errs = append(errs, fmt.Errorf("auth-cache-bytes must be at least 65536, got %d", a.CacheBytes))
 	}
 	if a.JWKSMinRefresh < time.Second {
 		errs = append(errs, fmt.Errorf("auth-jwks-min-refresh must be at least 1s, got %s", a.JWKSMinRefresh))

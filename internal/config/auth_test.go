@@ -24,6 +24,9 @@ func TestAuthSettings(t *testing.T) {
 		{"production needs an audience", map[string]string{"MIDDLETIER_AUTH_TENANT_ID": "t1"}, false, nil, "auth-audiences"},
 		{"issuer must be a URL", map[string]string{"MIDDLETIER_AUTH_ISSUERS": "login", "MIDDLETIER_AUTH_AUDIENCES": "a"}, false, nil, "auth-issuers"},
 		{"skew bounded", map[string]string{"MIDDLETIER_AUTH_CLOCK_SKEW": "1h"}, true, nil, "auth-clock-skew"},
+		{"principal cache off", map[string]string{"MIDDLETIER_AUTH_CACHE_TTL": "0s"}, true, nil, ""},
+		{"principal cache TTL bounded", map[string]string{"MIDDLETIER_AUTH_CACHE_TTL": "1h"}, true, nil, "auth-cache-ttl"},
+		{"principal cache memory bounded", map[string]string{"MIDDLETIER_AUTH_CACHE_BYTES": "0"}, true, nil, "auth-cache-bytes"},
 		{"public url without slash", map[string]string{"MIDDLETIER_PUBLIC_URL": "https://mt.example/"}, true, nil, "public-url"},
 	}
 	for _, tt := range tests {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/netip"
 	"net/url"
 	"strings"
@@ -24,7 +25,12 @@ const EnvPrefix = "MIDDLETIER_"
 
 // Config holds every setting of the service.
 type Config struct {
+	// Addr is where the service listens, host:port.
 	Addr string
+	// AddrGiven reports whether Addr came from --addr or MIDDLETIER_ADDR
+	// rather than the default; in dev mode only a given address is bound
+	// beyond loopback (LoopbackOnly).
+	AddrGiven bool
 	// PublicURL is where clients reach the service (scheme, host, optional
 	// path, no trailing slash). Empty follows each request: links and the
 	// connector definition's host name the address the caller used.
@@ -40,6 +46,11 @@ type Config struct {
 	Connector      Connector
 	Facade         Facade
 	Upstream       Upstream
+
+	// DebugAddr is where the Go profiler (net/http/pprof) listens, on a
+	// listener of its own and never on the public router; empty (the
+	// default) serves no profiler at all.
+	DebugAddr string
 }
 
 // Database says where the data lives.
@@ -65,6 +76,11 @@ type HTTP struct {
 	WriteTimeout    time.Duration
 	IdleTimeout     time.Duration
 	RequestTimeout  time.Duration
+	// DrainDelay is how long the service keeps serving after SIGTERM or
+	// SIGINT with /readyz already failing, so that load balancers notice
+	// and stop sending before the listener closes. ShutdownTimeout starts
+	// after it.
+	DrainDelay      time.Duration
 	ShutdownTimeout time.Duration
 	CORSOrigins     []string
 }
@@ -114,6 +130,10 @@ func Defaults() Config {
 			WriteTimeout:    90 * time.Second,
 			IdleTimeout:     120 * time.Second,
 			RequestTimeout:  60 * time.Second,
+			// One period of the readiness probe in deploy/ (5 s, failure
+			// threshold 1): by then the probe has seen the 503. Together
+			// with ShutdownTimeout it fits the pod's 30 s grace period.
+			DrainDelay:      5 * time.Second,
 			ShutdownTimeout: 20 * time.Second,
 		},
 		GraphQL: GraphQL{
@@ -146,7 +166,7 @@ func Defaults() Config {
 
 // Flags registers every setting on fs, writing into c.
 func (c *Config) Flags(fs *flag.FlagSet) {
-	fs.StringVar(&c.Addr, "addr", c.Addr, "address to listen on, host:port")
+	fs.Var(addrValue{c}, "addr", "address to listen on, host:port (in dev mode, unless given: loopback only, at this port)")
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "URL clients use to reach the service (behind a proxy, the proxy's): links, the connector definition's host and the dev issuer use it (empty: follow each request)")
 	fs.Func("trusted-proxies", "comma-separated CIDRs or IPs of proxies whose Forwarded / X-Forwarded-Proto, -Host and -Prefix headers are believed when --public-url is empty (empty: none)", func(s string) error {
 		p, err := publicurl.ParseTrusted(s)
@@ -156,6 +176,7 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 		c.TrustedProxies = p
 		return nil
 	})
+	fs.StringVar(&c.DebugAddr, "debug-addr", c.DebugAddr, "address (host:port, e.g. 127.0.0.1:6060) of a separate listener serving the Go profiler at /debug/pprof/; empty serves none. Never expose it: profiles show internals")
 	fs.StringVar(&c.Database.DataDir, "data-dir", c.Database.DataDir, "directory for the SQLite database and local state")
 	fs.StringVar(&c.Database.URL, "database-url", c.Database.URL, "PostgreSQL URL (postgres://user:pass@host:5432/db); empty uses SQLite in --data-dir")
 	fs.BoolVar(&c.Database.AutoSeed, "auto-seed", c.Database.AutoSeed, "seed demo data (scale 1) when the database is empty at start")
@@ -168,7 +189,8 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.HTTP.WriteTimeout, "write-timeout", c.HTTP.WriteTimeout, "time allowed to write a response")
 	fs.DurationVar(&c.HTTP.IdleTimeout, "idle-timeout", c.HTTP.IdleTimeout, "how long an idle keep-alive connection stays open")
 	fs.DurationVar(&c.HTTP.RequestTimeout, "request-timeout", c.HTTP.RequestTimeout, "deadline for handling one request")
-	fs.DurationVar(&c.HTTP.ShutdownTimeout, "shutdown-timeout", c.HTTP.ShutdownTimeout, "time allowed for requests in flight to finish on SIGINT or SIGTERM")
+	fs.DurationVar(&c.HTTP.DrainDelay, "drain-delay", c.HTTP.DrainDelay, "on SIGINT or SIGTERM, how long to keep serving with /readyz failing so load balancers stop sending first (a second signal ends it; 0 = none)")
+	fs.DurationVar(&c.HTTP.ShutdownTimeout, "shutdown-timeout", c.HTTP.ShutdownTimeout, "time allowed for requests in flight to finish after the drain delay")
 	fs.Func("cors-origins", "comma-separated origins allowed to call /graphql from a browser (empty = no cross-origin access)", func(s string) error {
 		c.HTTP.CORSOrigins = splitList(s)
 		return nil
@@ -188,6 +210,27 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	c.Facade.flags(fs)
 	c.Upstream.flags(fs)
 }
+
+// addrValue is the --addr flag: it records that an address was given, on
+// the command line or in MIDDLETIER_ADDR, as opposed to the default.
+type addrValue struct{ c *Config }
+
+func (a addrValue) String() string {
+	if a.c == nil {
+		return ""
+	}
+	return a.c.Addr
+}
+
+func (a addrValue) Set(s string) error {
+	a.c.Addr, a.c.AddrGiven = s, true
+	return nil
+}
+
+// LoopbackOnly reports whether the service must listen on loopback only:
+// in dev mode its issuer hands out tokens and its playground carries one,
+// so it stays on this machine unless an address was given explicitly.
+func (c Config) LoopbackOnly() bool { return c.Auth.DevMode() && !c.AddrGiven }
 
 // EnvName is the environment variable for a flag: data-dir -> MIDDLETIER_DATA_DIR.
 func EnvName(flagName string) string {
@@ -233,12 +276,17 @@ func Usage(w io.Writer, fs *flag.FlagSet, synopsis string) func() {
 // Validate checks the settings once, at start.
 func (c Config) Validate() error {
 	var errs []error
-	if c.Addr == "" {
-		errs = append(errs, errors.New("addr must not be empty"))
+	if _, port, err := net.SplitHostPort(c.Addr); err != nil || port == "" {
+		errs = append(errs, fmt.Errorf("addr must be host:port or :port, got %q", c.Addr))
 	}
 	if c.PublicURL != "" {
 		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(c.PublicURL, "/") {
 			errs = append(errs, fmt.Errorf("public-url must be an http(s) URL without a trailing slash, query or user info, got %q", c.PublicURL))
+		}
+	}
+	if c.DebugAddr != "" {
+		if _, _, err := net.SplitHostPort(c.DebugAddr); err != nil || c.DebugAddr == c.Addr {
+			errs = append(errs, fmt.Errorf("debug-addr must be host:port and differ from addr, got %q", c.DebugAddr))
 		}
 	}
 	errs = append(errs, c.Auth.validate()...)
@@ -263,6 +311,9 @@ func (c Config) Validate() error {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("%s must be positive, got %s", name, d))
 		}
+	}
+	if c.HTTP.DrainDelay < 0 || c.HTTP.DrainDelay > 5*time.Minute {
+		errs = append(errs, fmt.Errorf("drain-delay must be between 0 and 5m, got %s", c.HTTP.DrainDelay))
 	}
 	if c.GraphQL.ComplexityLimit < 10 {
 		errs = append(errs, fmt.Errorf("complexity-limit must be at least 10, got %d", c.GraphQL.ComplexityLimit))
@@ -300,8 +351,12 @@ func (c Config) Validate() error {
 func (c Config) LogValue() slog.Value {
 	attrs := []slog.Attr{
 		slog.String("addr", c.Addr),
+		slog.Bool("loopback_only", c.LoopbackOnly()),
+		slog.Duration("drain_delay", c.HTTP.DrainDelay),
+		slog.Duration("shutdown_timeout", c.HTTP.ShutdownTimeout),
 		slog.String("public_url", c.PublicURL),
 		slog.Any("trusted_proxies", c.TrustedProxies),
+		slog.String("debug_addr", c.DebugAddr),
 		slog.String("data_dir", c.Database.DataDir),
 		slog.String("database_url", redact.URL(c.Database.URL)),
 		slog.Bool("auto_seed", c.Database.AutoSeed),

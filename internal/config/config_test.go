@@ -37,6 +37,9 @@ func TestParse(t *testing.T) {
 		{"body budget wait zero", []string{"--body-budget-wait", "0s"}, nil, nil, "body-budget-wait"},
 		{"not a postgres url", []string{"--database-url", "mysql://db"}, nil, nil, "database-url"},
 		{"bad log format", []string{"--log-format", "xml"}, nil, nil, "log-format"},
+		{"debug listener off by default", nil, nil, func(c Config) bool { return c.DebugAddr == "" }, ""},
+		{"debug listener from env", nil, map[string]string{"MIDDLETIER_DEBUG_ADDR": "127.0.0.1:6060"}, func(c Config) bool { return c.DebugAddr == "127.0.0.1:6060" }, ""},
+		{"debug listener not host:port", []string{"--debug-addr", "6060"}, nil, nil, "debug-addr"},
 		{"upstream defaults: demos, 3s, TTLs", nil, nil, func(c Config) bool {
 			u := c.Upstream
 			return u.Demo() && u.Timeout == 3*time.Second && sourceSettings[*hr.Settings](u).TTL == 5*time.Minute && sourceSettings[*news.Settings](u).TTL == time.Minute && sourceSettings[*supply.Settings](u).TTL == 2*time.Minute && u.StaleFor > 0
@@ -63,6 +66,13 @@ func TestParse(t *testing.T) {
 		{"fields below root fields", []string{"--max-fields", "10"}, nil, nil, "max-fields"},
 		{"one connection per request deadlocks a write", []string{"--db-request-conns", "1"}, nil, nil, "db-request-conns"},
 		{"request conns above the pool", []string{"--db-request-conns", "6", "--db-max-conns", "4"}, nil, nil, "db-request-conns"},
+		{"dev mode without an address: loopback only", nil, nil, func(c Config) bool { return c.Addr == ":8080" && !c.AddrGiven && c.LoopbackOnly() }, ""},
+		{"dev mode with --addr: as given", []string{"--addr", ":8080"}, nil, func(c Config) bool { return c.AddrGiven && !c.LoopbackOnly() }, ""},
+		{"dev mode with MIDDLETIER_ADDR: as given", nil, map[string]string{"MIDDLETIER_ADDR": "0.0.0.0:9000"}, func(c Config) bool { return c.Addr == "0.0.0.0:9000" && !c.LoopbackOnly() }, ""},
+		{"production without an address: every interface", nil, map[string]string{"MIDDLETIER_AUTH_TENANT_ID": "t1", "MIDDLETIER_AUTH_AUDIENCES": "api://x"}, func(c Config) bool { return c.Addr == ":8080" && !c.LoopbackOnly() }, ""},
+		{"addr without a port", []string{"--addr", "localhost"}, nil, nil, "addr must be host:port"},
+		{"drain delay default and env", nil, map[string]string{"MIDDLETIER_DRAIN_DELAY": "0s"}, func(c Config) bool { return c.HTTP.DrainDelay == 0 && Defaults().HTTP.DrainDelay == 5*time.Second }, ""},
+		{"negative drain delay", []string{"--drain-delay", "-1s"}, nil, nil, "drain-delay"},
 		{"response cache on by default", nil, nil, func(c Config) bool { return c.Facade.ResponseCacheBytes == 32<<20 }, ""},
 		{"response cache off from env", nil, map[string]string{"MIDDLETIER_RESPONSE_CACHE_BYTES": "0"}, func(c Config) bool { return c.Facade.ResponseCacheBytes == 0 }, ""},
 		{"response cache too small", []string{"--response-cache-bytes", "1000"}, nil, nil, "response-cache-bytes"},

@@ -62,10 +62,13 @@ func entraServer(t *testing.T, p *authtest.Provider, now *clock) string {
 		MinRefresh:  time.Minute,
 		Employees:   fakeEmployees{"oid-avery": {ID: "E1", OID: "oid-avery", Login: "avery", Role: store.RoleStoreAssociate, StoreID: ptr("S001")}},
 		Now:         now.Now,
+		CacheTTL:    cfg.Auth.CacheTTL,
+		CacheBytes:  cfg.Auth.CacheBytes,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(authn.Close)
 	h, _ := graphtest.Handler(t, cfg, db, nil, server.Deps{Log: log, Ready: db, Authenticate: authn.Middleware(server.WriteError)})
 	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)

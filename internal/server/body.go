@@ -131,6 +131,12 @@ func (b *guardedBody) Read(p []byte) (int, error) {
 
 // acquire takes n more bytes of the budget, waiting at most budget.wait.
 func (b *guardedBody) acquire(n int64) error {
+	// Most bodies find room at once: no timer for them. TryAcquire never
+	// jumps the queue, so a waiting large body keeps its turn.
+	if b.budget.sem.TryAcquire(n) {
+		b.held += n
+		return nil
+	}
 	ctx, cancel := context.WithTimeout(b.ctx, b.budget.wait)
 	defer cancel()
 	if err := b.budget.sem.Acquire(ctx, n); err != nil {

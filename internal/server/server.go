@@ -38,8 +38,12 @@ type Deps struct {
 	GraphQL http.Handler
 	// Loaders installs a request's fresh dataloaders
 	// (loaders.Middleware) in front of /graphql and /api/v1 when not nil.
-	Loaders  func(http.Handler) http.Handler
-	Ready    Readiness
+	Loaders func(http.Handler) http.Handler
+	Ready   Readiness
+	// Stopping, when not nil, is closed once the service begins to shut
+	// down: from then on /readyz answers 503 so that load balancers stop
+	// sending, while every other route keeps serving through the drain.
+	Stopping <-chan struct{}
 	Frontend http.Handler // the playground, mounted at / when not nil
 	// Metrics records requests and serves GET /metrics when not nil.
 	Metrics *telemetry.Metrics
@@ -56,12 +60,27 @@ type Deps struct {
 	// Definition serves GET /api/v1/swagger.json without a token, so that
 	// makers and tools can import the connector definition.
 	Definition http.Handler
+	// MCP serves the connector's operations as MCP tools (streamable HTTP)
+	// at /mcp and, where the connector definition's basePath puts its MCP
+	// operation, /api/v1/mcp, behind the same middleware as /api/v1 when
+	// not nil.
+	MCP http.Handler
+	// MCPAuthenticate verifies the bearer token of /mcp requests (nil:
+	// Authenticate); its challenges name the resource metadata.
+	MCPAuthenticate func(http.Handler) http.Handler
+	// ResourceMetadata serves the OAuth protected resource metadata (RFC
+	// 9728) at /.well-known/oauth-protected-resource and below it, without
+	// a token, when not nil.
+	ResourceMetadata http.Handler
 }
 
 // NewHandler builds the whole HTTP surface.
 func NewHandler(cfg config.Config, d Deps) http.Handler {
 	budget := newBodyBudget(cfg.HTTP.BodyBudgetBytes, cfg.HTTP.BodyBudgetWait)
 	r := chi.NewRouter()
+	if d.Stopping != nil {
+		r.Use(closeWhenStopping(d.Stopping))
+	}
 	r.Use(middleware.RequestID)
 	r.Use(echoRequestID)
 	// Before RealIP, which rewrites RemoteAddr from headers any client can
@@ -86,6 +105,11 @@ func NewHandler(cfg config.Config, d Deps) http.Handler {
 		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 		defer cancel()
 		w.Header().Set("Content-Type", "application/json")
+		if stopping(d.Stopping) {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_ = jsonEncode(w, map[string]string{"status": "stopping", "reason": "shutting down: finishing the requests in flight"})
+			return
+		}
 		if err := d.Ready.Ready(ctx); err != nil {
 			d.Log.WarnContext(ctx, "not ready", "err", err)
 			w.WriteHeader(http.StatusServiceUnavailable)
@@ -109,24 +133,42 @@ func NewHandler(cfg config.Config, d Deps) http.Handler {
 		if d.Definition != nil {
 			r.Method(http.MethodGet, "/api/v1/swagger.json", d.Definition)
 		}
-		r.Group(func(r chi.Router) {
-			// Identity before bytes: the token is in the headers, so a
-			// request without one is refused before any of its body is
-			// read, and only signed-in callers draw on the body budget.
-			if d.Authenticate != nil {
-				r.Use(d.Authenticate)
+		// Identity before bytes: the token is in the headers, so a request
+		// without one is refused before any of its body is read, and only
+		// signed-in callers draw on the body budget.
+		signedIn := func(r chi.Router, authenticate func(http.Handler) http.Handler) {
+			if authenticate != nil {
+				r.Use(authenticate)
 			}
 			r.Use(limitBody(cfg.HTTP.MaxBodyBytes, budget))
 			r.Use(boundRequest(cfg.Database.RequestConns))
 			if d.Loaders != nil {
 				r.Use(d.Loaders)
 			}
+		}
+		r.Group(func(r chi.Router) {
+			signedIn(r, d.Authenticate)
 			r.Handle("/graphql", d.GraphQL)
 			if d.Facade != nil {
 				r.Mount("/api/v1", d.Facade)
 			}
 		})
+		if d.MCP != nil {
+			r.Group(func(r chi.Router) {
+				authenticate := d.MCPAuthenticate
+				if authenticate == nil {
+					authenticate = d.Authenticate
+				}
+				signedIn(r, authenticate)
+				r.Handle("/mcp", d.MCP)
+				r.Handle("/api/v1/mcp", d.MCP)
+			})
+		}
 	})
+	if d.ResourceMetadata != nil {
+		r.Method(http.MethodGet, "/.well-known/oauth-protected-resource", d.ResourceMetadata)
+		r.Method(http.MethodGet, "/.well-known/oauth-protected-resource/*", d.ResourceMetadata)
+	}
 	if d.Issuer != nil {
 		r.Mount("/dev-issuer", d.Issuer)
 	}
@@ -142,6 +184,32 @@ func NewHandler(cfg config.Config, d Deps) http.Handler {
 		writeError(w, r, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", fmt.Sprintf("%s is not allowed on %s", r.Method, r.URL.Path))
 	})
 	return r
+}
+
+// closeWhenStopping ends each connection after its answer once the service
+// is stopping, so that clients and balancers holding keep-alive connections
+// open their next one to another replica during the drain. Idle connections
+// are left alone until the server shuts down: closing them now would race
+// with a request a client is just sending on one.
+func closeWhenStopping(c <-chan struct{}) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if stopping(c) {
+				w.Header().Set("Connection", "close")
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// stopping reports whether c is closed; a nil channel never is.
+func stopping(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
 }
 
 // echoRequestID returns the request id so a maker can quote it.
