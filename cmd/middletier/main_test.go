@@ -43,7 +43,9 @@ type serviceLog struct {
 	addr chan string // buffered: receives the address once
 }
 
-var listeningLine = regexp.MustCompile(`msg=listening addr=(\S+)`)
+// listeningLine takes the first address of the line ("addr=[127.0.0.1:41234]"
+// when several listeners are logged as a list).
+var listeningLine = regexp.MustCompile(`msg=listening addr=\[?([^\]\s]+)`)
 
 func (l *serviceLog) Write(p []byte) (int, error) {
 	l.mu.Lock()
