@@ -35,6 +35,7 @@ func TestReads(t *testing.T) {
 			t.Run("stores paging", func(t *testing.T) { testStoresPaging(t, s) })
 			t.Run("no N+1", func(t *testing.T) { testNoNPlusOne(t, s) })
 			t.Run("availability", func(t *testing.T) { testProductAvailability(t, s) })
+			t.Run("explicit null is the default", func(t *testing.T) { testExplicitNull(t, s) })
 			t.Run("bad input", func(t *testing.T) { testBadInput(t, s) })
 			t.Run("personas", func(t *testing.T) { testPersonas(t, s) })
 			t.Run("access rules", func(t *testing.T) { testAccessRules(t, s) })
@@ -145,6 +146,33 @@ func testProductAvailability(t *testing.T, s *testServer) {
 		}
 		if i > 0 && n.DistanceKm < a.Nearby[i-1].DistanceKm {
 			t.Errorf("nearby not sorted by distance: %+v", a.Nearby)
+		}
+	}
+}
+
+// testExplicitNull: an argument sent as null gets the schema's default, the
+// same answer as leaving it out (resolvers read the default from the schema).
+func testExplicitNull(t *testing.T, s *testServer) {
+	for _, tt := range []struct{ name, omitted, null string }{
+		{"news(first:)", `{ news { nodes { id } } }`, `{ news(first: null) { nodes { id } } }`},
+		{"availability(nearbyLimit:)",
+			`{ product(sku: "SKU-00001") { availability(storeId: "S001") { nearby { store { id } } } } }`,
+			`{ product(sku: "SKU-00001") { availability(storeId: "S001", nearbyLimit: null) { nearby { store { id } } } } }`},
+		{"stores(first:)", `{ stores { nodes { id } pageInfo { hasNextPage } } }`, `{ stores(first: null) { nodes { id } pageInfo { hasNextPage } } }`},
+	} {
+		_, omitted := s.Post(t, tt.omitted, nil)
+		_, null := s.Post(t, tt.null, nil)
+		if len(omitted.Errors) > 0 || len(null.Errors) > 0 {
+			t.Errorf("%s: errors omitted %+v, null %+v", tt.name, omitted.Errors, null.Errors)
+			continue
+		}
+		got, _ := json.Marshal(null.Data)
+		want, _ := json.Marshal(omitted.Data)
+		if string(got) != string(want) {
+			t.Errorf("%s: null answers %s, want the default's %s", tt.name, got, want)
+		}
+		if len(want) < 40 {
+			t.Errorf("%s: answer %s too small to tell defaults apart", tt.name, want)
 		}
 	}
 }

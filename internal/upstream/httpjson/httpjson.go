@@ -35,7 +35,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 	"unicode"
 
@@ -135,7 +134,6 @@ type Client struct {
 	hc      *http.Client
 	errs    Errors
 	s       settings
-	calls   atomic.Int64
 	// cb is the service's circuit breaker; nil when turned off.
 	cb *gobreaker.CircuitBreaker[struct{}]
 }
@@ -196,10 +194,6 @@ func defaultHTTPClient() *http.Client {
 	t.MaxIdleConnsPerHost = 32
 	return &http.Client{Transport: otelhttp.NewTransport(t)}
 }
-
-// Calls reports how many HTTP requests the client has sent (or tried to),
-// so tests can assert what a GraphQL query costs upstream.
-func (c *Client) Calls() int64 { return c.calls.Load() }
 
 // Get sends GET path?query and decodes a JSON answer into out.
 func (c *Client) Get(ctx context.Context, path string, query url.Values, out any) error {
@@ -330,7 +324,6 @@ func (c *Client) send(ctx, callCtx context.Context, method, target, op string, b
 		req.Header.Set(middleware.RequestIDHeader, id)
 	}
 
-	c.calls.Add(1)
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		// A connection refused or reset is worth another attempt; a
