@@ -112,7 +112,9 @@ func faultDBs(t *testing.T) []faultDB {
 	lite, dir := storetest.SeededSQLite(t)
 	out := []faultDB{{name: "sqlite", db: lite, childEnv: []string{childDataDir + "=" + dir}}}
 	if os.Getenv(storetest.PostgresEnv) == "" {
-		t.Logf("PostgreSQL tests skipped: %s is not set", storetest.PostgresEnv)
+		t.Run("postgres", func(t *testing.T) {
+			t.Skipf("PostgreSQL tests skipped: %s is not set", storetest.PostgresEnv)
+		})
 		return out
 	}
 	u := storetest.PostgresURL(t)
@@ -124,7 +126,7 @@ func faultDBs(t *testing.T) []faultDB {
 	if err := pg.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := pg.Seed(ctx, 1); err != nil {
+	if err := pg.SeedSized(ctx, store.FixtureSize); err != nil {
 		t.Fatal(err)
 	}
 	return append(out, faultDB{name: "postgres", db: pg, childEnv: []string{childDBURL + "=" + u}})

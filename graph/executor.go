@@ -41,6 +41,8 @@ type Executor struct {
 	transports []graphql.Transport
 	queryCache *cache.Cache[*ast.QueryDocument]
 	apqCache   *cache.Cache[string]
+	// trusted is the allow-list in trusted-documents mode, nil otherwise.
+	trusted *trustedDocuments
 }
 
 // Schema is the executable schema, for validating stored documents.
@@ -91,16 +93,32 @@ func NewExecutor(cfg config.GraphQL, es graphql.ExecutableSchema, log *slog.Logg
 		apqCache.Close()
 		return nil, fmt.Errorf("input limits in the schema: %w", err)
 	}
+	var trusted *trustedDocuments
+	if cfg.TrustedDocuments != "" {
+		if trusted, err = loadTrustedDocuments(cfg.TrustedDocuments, es.Schema()); err != nil {
+			queryCache.Close()
+			apqCache.Close()
+			return nil, err
+		}
+	}
 	srv := executor.New(es)
 	// First, so that the operation's span holds every other extension's
 	// work and the root field spans hold the write-scope check.
 	srv.Use(newTracing())
+	if trusted != nil {
+		// Before anything parses: an untrusted document costs nothing.
+		srv.Use(trusted)
+	}
 	srv.Use(contract)
 	srv.SetQueryCache(queryCache)
 	if cfg.Introspection {
 		srv.Use(extension.Introspection{})
 	}
-	srv.Use(extension.AutomaticPersistedQuery{Cache: apqCache})
+	if trusted == nil {
+		// APQ registers any document a client sends; in trusted-documents
+		// mode only the allow-list is addressed by hash.
+		srv.Use(extension.AutomaticPersistedQuery{Cache: apqCache})
+	}
 	srv.Use(&operationLimits{cfg: cfg})
 	srv.AroundRootFields(requireWriteScope)
 	srv.SetErrorPresenter(gqlerr.Presenter(log))
@@ -114,8 +132,24 @@ func NewExecutor(cfg config.GraphQL, es graphql.ExecutableSchema, log *slog.Logg
 		transports: []graphql.Transport{transport.Options{}, transport.GET{}, transport.POST{}},
 		queryCache: queryCache,
 		apqCache:   apqCache,
+		trusted:    trusted,
 	}, nil
 }
+
+// Trust adds documents to the trusted documents: the facade's operation
+// documents, which /graphql then runs too (by hash or as exact text).
+// Without trusted-documents mode it does nothing: every document runs.
+func (e *Executor) Trust(docs ...string) {
+	if e.trusted == nil {
+		return
+	}
+	for _, d := range docs {
+		e.trusted.add(d)
+	}
+}
+
+// TrustedDocuments reports whether /graphql runs only trusted documents.
+func (e *Executor) TrustedDocuments() bool { return e.trusted != nil }
 
 // requireWriteScope refuses every mutation field to a token without a write
 // scope, here rather than in each resolver so that a new mutation cannot

@@ -17,7 +17,6 @@ import (
 	"github.com/middletier/middletier/graph/model"
 	"github.com/middletier/middletier/internal/store"
 	"github.com/middletier/middletier/internal/upstream/hours"
-	"github.com/middletier/middletier/internal/upstream/hr"
 	"github.com/middletier/middletier/internal/upstream/news"
 	"github.com/middletier/middletier/internal/upstream/supply"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -149,10 +148,10 @@ type ComplexityRoot struct {
 	}
 
 	LeaveBalance struct {
+		AnnualDays          func(childComplexity int) int
+		AnnualRemainingDays func(childComplexity int) int
 		AnnualUsedDays      func(childComplexity int) int
 		AsOf                func(childComplexity int) int
-		EntitledAnnualDays  func(childComplexity int) int
-		RemainingAnnualDays func(childComplexity int) int
 		SickDays            func(childComplexity int) int
 	}
 
@@ -294,7 +293,7 @@ type CustomerResolver interface {
 }
 type EmployeeResolver interface {
 	Store(ctx context.Context, obj *store.Employee) (*store.Store, error)
-	LeaveBalance(ctx context.Context, obj *store.Employee) (*hr.LeaveBalance, error)
+	LeaveBalance(ctx context.Context, obj *store.Employee) (*model.LeaveBalance, error)
 }
 type EventResolver interface {
 	AttendeeCount(ctx context.Context, objs []*store.Event) ([]int, error)
@@ -745,6 +744,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.InventoryItem.UpdatedAt(childComplexity), true
 
+	case "LeaveBalance.annualDays":
+		if e.ComplexityRoot.LeaveBalance.AnnualDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeaveBalance.AnnualDays(childComplexity), true
+	case "LeaveBalance.annualRemainingDays":
+		if e.ComplexityRoot.LeaveBalance.AnnualRemainingDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeaveBalance.AnnualRemainingDays(childComplexity), true
 	case "LeaveBalance.annualUsedDays":
 		if e.ComplexityRoot.LeaveBalance.AnnualUsedDays == nil {
 			break
@@ -757,18 +768,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LeaveBalance.AsOf(childComplexity), true
-	case "LeaveBalance.annualDays":
-		if e.ComplexityRoot.LeaveBalance.EntitledAnnualDays == nil {
-			break
-		}
-
-		return e.ComplexityRoot.LeaveBalance.EntitledAnnualDays(childComplexity), true
-	case "LeaveBalance.annualRemainingDays":
-		if e.ComplexityRoot.LeaveBalance.RemainingAnnualDays == nil {
-			break
-		}
-
-		return e.ComplexityRoot.LeaveBalance.RemainingAnnualDays(childComplexity), true
 	case "LeaveBalance.sickDays":
 		if e.ComplexityRoot.LeaveBalance.SickDays == nil {
 			break
@@ -4646,8 +4645,8 @@ func (ec *executionContext) _Employee_leaveBalance(ctx context.Context, field gr
 			return ec.Resolvers.Employee().LeaveBalance(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *hr.LeaveBalance) graphql.Marshaler {
-			return ec.marshalOLeaveBalance2ᚖgithubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋupstreamᚋhrᚐLeaveBalance(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.LeaveBalance) graphql.Marshaler {
+			return ec.marshalOLeaveBalance2ᚖgithubᚗcomᚋmiddletierᚋmiddletierᚋgraphᚋmodelᚐLeaveBalance(ctx, selections, v)
 		},
 		true,
 		false,
@@ -5304,7 +5303,7 @@ func (ec *executionContext) fieldContext_InventoryItem_updatedAt(_ context.Conte
 	return graphql.NewScalarFieldContext("InventoryItem", field, true, false, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _LeaveBalance_annualDays(ctx context.Context, field graphql.CollectedField, obj *hr.LeaveBalance) (ret graphql.Marshaler) {
+func (ec *executionContext) _LeaveBalance_annualDays(ctx context.Context, field graphql.CollectedField, obj *model.LeaveBalance) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5313,7 +5312,7 @@ func (ec *executionContext) _LeaveBalance_annualDays(ctx context.Context, field 
 			return ec.fieldContext_LeaveBalance_annualDays(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.EntitledAnnualDays(), nil
+			return obj.AnnualDays, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
@@ -5324,10 +5323,10 @@ func (ec *executionContext) _LeaveBalance_annualDays(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_LeaveBalance_annualDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("LeaveBalance", field, true, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("LeaveBalance", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
-func (ec *executionContext) _LeaveBalance_annualUsedDays(ctx context.Context, field graphql.CollectedField, obj *hr.LeaveBalance) (ret graphql.Marshaler) {
+func (ec *executionContext) _LeaveBalance_annualUsedDays(ctx context.Context, field graphql.CollectedField, obj *model.LeaveBalance) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5350,7 +5349,7 @@ func (ec *executionContext) fieldContext_LeaveBalance_annualUsedDays(_ context.C
 	return graphql.NewScalarFieldContext("LeaveBalance", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
-func (ec *executionContext) _LeaveBalance_annualRemainingDays(ctx context.Context, field graphql.CollectedField, obj *hr.LeaveBalance) (ret graphql.Marshaler) {
+func (ec *executionContext) _LeaveBalance_annualRemainingDays(ctx context.Context, field graphql.CollectedField, obj *model.LeaveBalance) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5359,7 +5358,7 @@ func (ec *executionContext) _LeaveBalance_annualRemainingDays(ctx context.Contex
 			return ec.fieldContext_LeaveBalance_annualRemainingDays(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.RemainingAnnualDays(), nil
+			return obj.AnnualRemainingDays, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
@@ -5370,10 +5369,10 @@ func (ec *executionContext) _LeaveBalance_annualRemainingDays(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_LeaveBalance_annualRemainingDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("LeaveBalance", field, true, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("LeaveBalance", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
-func (ec *executionContext) _LeaveBalance_sickDays(ctx context.Context, field graphql.CollectedField, obj *hr.LeaveBalance) (ret graphql.Marshaler) {
+func (ec *executionContext) _LeaveBalance_sickDays(ctx context.Context, field graphql.CollectedField, obj *model.LeaveBalance) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5396,7 +5395,7 @@ func (ec *executionContext) fieldContext_LeaveBalance_sickDays(_ context.Context
 	return graphql.NewScalarFieldContext("LeaveBalance", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
-func (ec *executionContext) _LeaveBalance_asOf(ctx context.Context, field graphql.CollectedField, obj *hr.LeaveBalance) (ret graphql.Marshaler) {
+func (ec *executionContext) _LeaveBalance_asOf(ctx context.Context, field graphql.CollectedField, obj *model.LeaveBalance) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9968,7 +9967,7 @@ func (ec *executionContext) _InventoryItem(ctx context.Context, sel ast.Selectio
 
 var leaveBalanceImplementors = []string{"LeaveBalance"}
 
-func (ec *executionContext) _LeaveBalance(ctx context.Context, sel ast.SelectionSet, obj *hr.LeaveBalance) graphql.Marshaler {
+func (ec *executionContext) _LeaveBalance(ctx context.Context, sel ast.SelectionSet, obj *model.LeaveBalance) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, leaveBalanceImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -12571,7 +12570,7 @@ func (ec *executionContext) marshalOInventoryItem2ᚖgithubᚗcomᚋmiddletier�
 	return ec._InventoryItem(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalOLeaveBalance2ᚖgithubᚗcomᚋmiddletierᚋmiddletierᚋinternalᚋupstreamᚋhrᚐLeaveBalance(ctx context.Context, sel ast.SelectionSet, v *hr.LeaveBalance) graphql.Marshaler {
+func (ec *executionContext) marshalOLeaveBalance2ᚖgithubᚗcomᚋmiddletierᚋmiddletierᚋgraphᚋmodelᚐLeaveBalance(ctx context.Context, sel ast.SelectionSet, v *model.LeaveBalance) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

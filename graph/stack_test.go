@@ -15,7 +15,6 @@ var (
 	newServerWith  = graphtest.NewServerWith
 	newServerUp    = graphtest.NewServerUp
 	countingServer = graphtest.NewCountingServer
-	nestedServer   = graphtest.NewNestedCountingServer
 	emptyServer    = graphtest.Empty
 	engines        = graphtest.Engines
 )

@@ -63,6 +63,88 @@ func TestStatementsDoNotGrowWithThePage(t *testing.T) {
 	}
 }
 
+// nestedPages asks for lists nested in lists: each of $n stores' backorder
+// page with its rows' relations, and their histories' relations below that.
+// Each kind of row is asked for at one level only: employees asked for at
+// two levels (recordedBy and changedBy) share the loader's memo, so whether
+// they cost one statement or two depends on which level asks first.
+const nestedPages = `query($n: Int) { stores(first: $n) { nodes { id
+	backorders(first: 5) { nodes { customer { name } product { sku } history { status changedBy { login } } } } } } }`
+
+// TestNestedLevelsReadAtOnce counts the statements of lists nested in
+// lists (stores → backorders → customer, → history → changedBy) with the
+// production batch settings under 16 concurrent requests: each level is read
+// in one statement, for 2 stores as for 20, because the level is known when
+// its first list asks, not gathered by the batch window.
+func TestNestedLevelsReadAtOnce(t *testing.T) {
+	for _, e := range storetest.SeededEngines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			s := countingServer(t, e.DB)
+			s.Token = s.TokenFor(t, "devon")
+			perRequest := map[int]int64{}
+			for _, n := range []int{2, 20} {
+				before := e.DB.Statements()
+				if err := postNestedConcurrently(s, n, concurrentRequests); err != nil {
+					t.Fatalf("%d stores: %v", n, err)
+				}
+				total := e.DB.Statements() - before
+				if total%concurrentRequests != 0 {
+					t.Errorf("%d stores: %d statements for %d requests: requests did not cost the same", n, total, concurrentRequests)
+				}
+				perRequest[n] = total / concurrentRequests
+			}
+			// The caller's employee record, stores, backorder pages,
+			// customers, products, histories and employees (changedBy, a
+			// level further down).
+			const want = 7
+			t.Logf("statements per request: 2 stores %d, 20 stores %d", perRequest[2], perRequest[20])
+			if perRequest[2] != perRequest[20] || perRequest[20] > want {
+				t.Errorf("statements per request: 2 stores %d, 20 stores %d; want the same, at most %d", perRequest[2], perRequest[20], want)
+			}
+		})
+	}
+}
+
+// postNestedConcurrently sends nestedPages for n stores from `requests`
+// goroutines at once and checks every answer has n stores and no errors.
+func postNestedConcurrently(s *testServer, n, requests int) error {
+	body, err := json.Marshal(map[string]any{"query": nestedPages, "variables": map[string]any{"n": n}})
+	if err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, requests)
+	for range requests {
+		wg.Go(func() {
+			req, _ := http.NewRequest(http.MethodPost, s.URL+"/graphql", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+s.Token)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer res.Body.Close()
+			var out struct {
+				Errors []struct{ Message string }
+				Data   struct {
+					Stores struct{ Nodes []json.RawMessage }
+				}
+			}
+			if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
+				errs <- fmt.Errorf("decode: %w", err)
+				return
+			}
+			if len(out.Errors) > 0 || len(out.Data.Stores.Nodes) != n {
+				errs <- fmt.Errorf("status %d, %d stores, errors %+v; want %d stores", res.StatusCode, len(out.Data.Stores.Nodes), out.Errors, n)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
+
 // postConcurrently sends backorderPage with page size n from `requests`
 // goroutines at once and checks every answer has n rows and no errors.
 func postConcurrently(s *testServer, query string, n, requests int) error {

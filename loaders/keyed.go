@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vikstrous/dataloadgen"
 )
 
@@ -50,7 +52,9 @@ func newKeyed[K comparable, V any](fetch func(context.Context, []K) (map[K]V, er
 }
 
 // Load reads one key, batched with the keys other resolvers ask for within
-// the window; a key without a value loads as ErrNotFound.
+// the window; a key without a value loads as ErrNotFound. A resolver that no
+// other resolver can join (see alone) reads at once instead: waiting would
+// only add a window of latency per level.
 func (k *Keyed[K, V]) Load(ctx context.Context, key K) (V, error) {
 	vs, errs := k.read(ctx, []K{key}, false)
 	if errs != nil {
@@ -72,6 +76,9 @@ func (k *Keyed[K, V]) Fetch(ctx context.Context, keys []K) ([]V, []error) {
 }
 
 func (k *Keyed[K, V]) read(ctx context.Context, keys []K, now bool) ([]V, []error) {
+	if !now && alone(ctx) {
+		now = true
+	}
 	rs := make([]*result[V], len(keys))
 	var mine []K
 	var mineRs []*result[V]
@@ -159,4 +166,52 @@ func (k *Keyed[K, V]) resolve(ctx context.Context, keys []K, rs []*result[V], no
 		close(r.done)
 	}
 	completed = true
+}
+
+// alone reports whether the field asking is the only one at its place in
+// the response, so no other resolver can add keys to its read and a batch
+// window would be latency for nothing:
+//
+//   - a field under a lone object (no list index in its path, below the
+//     root: profile.store, profile.store.backorders) runs once per request
+//     at that place;
+//   - a root field runs once unless the operation asks for the same root
+//     field more than once (aliases) or spreads fragments at the root, where
+//     the window still gathers their keys into one read.
+//
+// A field under a list (a row's relation) is never alone: its siblings are
+// the other rows, and the batch resolvers or the window gather them.
+func alone(ctx context.Context) bool {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return false
+	}
+	depth := 0
+	for _, p := range fc.Path() {
+		if _, ok := p.(ast.PathIndex); ok {
+			return false
+		}
+		depth++
+	}
+	if depth != 1 {
+		return depth > 1
+	}
+	if !graphql.HasOperationContext(ctx) {
+		return false
+	}
+	op := graphql.GetOperationContext(ctx).Operation
+	if op == nil {
+		return false
+	}
+	same := 0
+	for _, sel := range op.SelectionSet {
+		f, ok := sel.(*ast.Field)
+		if !ok {
+			return false
+		}
+		if f.Name == fc.Field.Name {
+			same++
+		}
+	}
+	return same == 1
 }

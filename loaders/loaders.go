@@ -43,7 +43,7 @@ type Source interface {
 // Upstream is the opened upstream sources, with the cross-request cache in
 // front (internal/upstream/cached): a batch asks the service only for the
 // keys the cache misses, in one call. Each source's package finds its own
-// reads in it, so a new source is one line in New.
+// reads in it, so a new source is one Read line.
 type Upstream = upstream.Finder
 
 // NewsPageKey asks for one page of company news.
@@ -97,15 +97,65 @@ type Loaders struct {
 	InventoryPage  *Keyed[InventoryPageKey, store.Paged[store.Inventory]]
 	BackorderPages *Keyed[BackorderPageKey, store.Paged[store.Backorder]]
 	RSVP           *Keyed[RSVPKey, store.RSVP]
-	// LeaveBalance is keyed by employee id; an employee HR does not know
-	// loads as ErrNotFound.
-	LeaveBalance *Keyed[string, hr.LeaveBalance]
-	// Restock loads as ErrNotFound when none is scheduled.
-	Restock  *Keyed[supply.RestockKey, supply.Restock]
-	NewsPage *Keyed[NewsPageKey, news.Page]
-	// OpeningHours loads as ErrNotFound for a store the hours
-	// service does not know.
-	OpeningHours *Keyed[string, hours.Hours]
+
+	// Levels holds the rows of lists nested in lists, so that their
+	// relations read a whole level at once (see Levels).
+	Levels *Levels
+
+	// The upstream reads' loaders, made on first use (see Read).
+	up    Upstream
+	wait  time.Duration
+	tr    trace.Tracer
+	mu    sync.Mutex
+	reads map[any]any // *Read[K, V] -> *Keyed[K, V]
+}
+
+// The upstream sources' reads, one line each: the loader's name (in spans)
+// and the source's own read over the opened sources (its package declares
+// it next to its cache policy). A key the source does not know loads as
+// ErrNotFound.
+var (
+	LeaveBalance = NewRead("LeaveBalance", hr.LeaveBalances)   // by employee id
+	Restock      = NewRead("Restock", supply.NextRestocks)     // none scheduled: not found
+	NewsPage     = NewRead("NewsPage", news.Pages)             // one page of company news
+	OpeningHours = NewRead("OpeningHours", hours.OpeningHours) // by store id
+)
+
+// Read is one upstream read as a per-request loader: a handle, not state.
+// Each request's Loaders make its Keyed the first time the read is used,
+// over that request's opened sources, so a new source is one line above
+// and nothing else here.
+type Read[K comparable, V any] struct {
+	name string
+	open func(Upstream) func(context.Context, []K) (map[K]V, error)
+}
+
+// NewRead declares an upstream read called name; open finds the source's
+// cached batch read in the opened sources (hr.LeaveBalances and its kind).
+func NewRead[K comparable, V any](name string, open func(Upstream) func(context.Context, []K) (map[K]V, error)) *Read[K, V] {
+	return &Read[K, V]{name: name, open: open}
+}
+
+// In is the request's loader for r.
+func (r *Read[K, V]) In(ctx context.Context) *Keyed[K, V] {
+	l := For(ctx)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.reads == nil {
+		l.reads = map[any]any{}
+	}
+	if k, ok := l.reads[r]; ok {
+		return k.(*Keyed[K, V])
+	}
+	k := newKeyed(batch(l.tr, r.name, r.open(l.up)), l.wait)
+	l.reads[r] = k
+	return k
+}
+
+// Load loads key through the request's loader for r, batched with the
+// request's other loads of r within the batch window.
+func (r *Read[K, V]) Load(ctx context.Context, key K) (V, error) {
+	return r.In(ctx).Load(ctx, key)
 }
 
 // New builds a fresh set of loaders over src and up for one request; wait is
@@ -163,10 +213,10 @@ func New(src Source, up Upstream, wait time.Duration) *Loaders {
 			}
 			return out, nil
 		}), wait),
-		LeaveBalance: newKeyed(batch(tr, "LeaveBalance", hr.LeaveBalances(up)), wait),
-		Restock:      newKeyed(batch(tr, "Restock", supply.NextRestocks(up)), wait),
-		NewsPage:     newKeyed(batch(tr, "NewsPage", news.Pages(up)), wait),
-		OpeningHours: newKeyed(batch(tr, "OpeningHours", hours.OpeningHours(up)), wait),
+		up:     up,
+		wait:   wait,
+		tr:     tr,
+		Levels: new(Levels),
 	}
 }
 

@@ -16,20 +16,19 @@ import (
 	"github.com/middletier/middletier/loaders"
 )
 
-// page turns GraphQL paging arguments into a store page; the store checks the bounds.
-func page(first *int, after *string) store.Page {
-	p := store.Page{}
-	if first != nil {
-		p.First = *first
-		if p.First == 0 {
-			// 0 would mean "the default" to the store; in GraphQL it is a mistake.
-			p.First = -1
-		}
+// page turns the paging arguments of the field being resolved into a store
+// page: a null first is the schema's default for it. The store checks the
+// bounds again.
+func page(ctx context.Context, first *int, after *string) (store.Page, error) {
+	n, err := orDefault(ctx, "first", first)
+	if err != nil {
+		return store.Page{}, err
 	}
-	if after != nil {
-		p.After = *after
+	if n == 0 {
+		// 0 would mean "the default" to the store; in GraphQL it is a mistake.
+		n = -1
 	}
-	return p
+	return store.Page{First: n, After: deref(after)}, nil
 }
 
 func pageInfo[T any](p store.Paged[T]) *model.PageInfo {
@@ -132,10 +131,9 @@ func canChangeStatus(ctx context.Context, backorderID string) error {
 }
 
 // availability gathers stock at storeID and the nearest stores that have the product.
+// nearbyLimit is within the schema's @range: internal/input refused any
+// other value before resolvers ran.
 func availability(ctx context.Context, storeID, sku string, nearbyLimit int) (*model.Availability, error) {
-	if nearbyLimit < 0 || nearbyLimit > 20 {
-		return nil, fmt.Errorf("nearbyLimit must be between 0 and 20: %w", store.ErrInvalidInput)
-	}
 	l := loaders.For(ctx)
 	here, err := storeExists(ctx, storeID)
 	if err != nil {

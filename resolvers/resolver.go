@@ -32,9 +32,17 @@ type Resolver struct {
 // NewSchema is the executable schema with these resolvers and the field
 // costs over db: what graph.NewExecutor serves. It lives here because graph
 // cannot import resolvers (resolvers implement graph's interfaces).
+//
+// It panics when the schema lacks an argument default the costs read: the
+// schema is compiled in, so that is a build mistake every test catches, not
+// a condition a running service meets.
 func NewSchema(db DB) graphql.ExecutableSchema {
+	costs, err := Complexity(graph.NewExecutableSchema(graph.Config{}).Schema())
+	if err != nil {
+		panic(err)
+	}
 	return graph.NewExecutableSchema(graph.Config{
 		Resolvers:  &Resolver{DB: db},
-		Complexity: Complexity(),
+		Complexity: costs,
 	})
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/middletier/middletier/internal/auth"
 	"github.com/middletier/middletier/internal/store"
 	"github.com/middletier/middletier/internal/upstream/hours"
-	"github.com/middletier/middletier/internal/upstream/hr"
 	"github.com/middletier/middletier/internal/upstream/supply"
 	"github.com/middletier/middletier/loaders"
 )
@@ -50,11 +49,11 @@ func (r *backorderResolver) RecordedBy(ctx context.Context, objs []*store.Backor
 }
 
 func (r *backorderResolver) History(ctx context.Context, objs []*store.Backorder) ([][]store.StatusChange, error) {
-	return batch(ctx, loaders.For(ctx).History, objs, always(backorderID), same)
+	return nested(ctx, loaders.For(ctx).History, objs, always(backorderID), same, listRows)
 }
 
 func (r *backorderResolver) NextRestock(ctx context.Context, objs []*store.Backorder) ([]*supply.Restock, error) {
-	return batch(ctx, loaders.For(ctx).Restock, objs, always(backorderRestock), optional)
+	return batch(ctx, loaders.Restock.In(ctx), objs, always(backorderRestock), optional)
 }
 
 func (r *backorderStatusChangeResolver) ChangedBy(ctx context.Context, objs []*store.StatusChange) ([]*store.Employee, error) {
@@ -66,7 +65,10 @@ func (r *customerResolver) Backorders(ctx context.Context, obj *store.Customer, 
 	if err != nil {
 		return nil, err
 	}
-	p := page(first, after)
+	p, err := page(ctx, first, after)
+	if err != nil {
+		return nil, err
+	}
 	res, err := loaders.For(ctx).BackorderPages.Load(ctx, loaders.BackorderPageKey{OwnerID: obj.ID, ByCustomer: true, Status: deref(status), StoreID: scope, First: p.First, After: p.After})
 	if err != nil {
 		return nil, err
@@ -81,7 +83,7 @@ func (r *employeeResolver) Store(ctx context.Context, obj *store.Employee) (*sto
 	return required(loaders.For(ctx).Store.Load(ctx, *obj.StoreID))
 }
 
-func (r *employeeResolver) LeaveBalance(ctx context.Context, obj *store.Employee) (*hr.LeaveBalance, error) {
+func (r *employeeResolver) LeaveBalance(ctx context.Context, obj *store.Employee) (*model.LeaveBalance, error) {
 	return leaveBalance(ctx, obj.ID)
 }
 
@@ -157,9 +159,9 @@ func (r *productResolver) Availability(ctx context.Context, obj *store.Product, 
 	if err := auth.CanReadStore(ctx, storeID); err != nil {
 		return nil, err
 	}
-	limit := 5
-	if nearbyLimit != nil {
-		limit = *nearbyLimit
+	limit, err := orDefault(ctx, "nearbyLimit", nearbyLimit)
+	if err != nil {
+		return nil, err
 	}
 	return availability(ctx, storeID, obj.SKU, limit)
 }
@@ -177,7 +179,11 @@ func (r *queryResolver) Stores(ctx context.Context, first *int, after *string) (
 	if err != nil {
 		return nil, err
 	}
-	res, err := r.DB.ListStores(ctx, store.StoreFilter{ID: scope}, page(first, after))
+	p, err := page(ctx, first, after)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.DB.ListStores(ctx, store.StoreFilter{ID: scope}, p)
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +195,11 @@ func (r *queryResolver) Store(ctx context.Context, id string) (*store.Store, err
 }
 
 func (r *queryResolver) Products(ctx context.Context, search *string, sku *string, category *string, first *int, after *string) (*model.ProductConnection, error) {
-	res, err := r.DB.SearchProducts(ctx, store.ProductFilter{Text: deref(search), SKU: deref(sku), Category: deref(category)}, page(first, after))
+	p, err := page(ctx, first, after)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.DB.SearchProducts(ctx, store.ProductFilter{Text: deref(search), SKU: deref(sku), Category: deref(category)}, p)
 	if err != nil {
 		return nil, err
 	}
@@ -204,7 +214,11 @@ func (r *queryResolver) Customers(ctx context.Context, search string, first *int
 	if len(strings.TrimSpace(search)) < 2 {
 		return nil, fmt.Errorf("search must have at least 2 characters: %w", store.ErrInvalidInput)
 	}
-	res, err := r.DB.SearchCustomers(ctx, strings.TrimSpace(search), page(first, after))
+	p, err := page(ctx, first, after)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.DB.SearchCustomers(ctx, strings.TrimSpace(search), p)
 	if err != nil {
 		return nil, err
 	}
@@ -219,7 +233,11 @@ func (r *queryResolver) Backorders(ctx context.Context, storeID string, status *
 	if err := auth.CanReadStore(ctx, storeID); err != nil {
 		return nil, err
 	}
-	res, err := r.DB.ListBackorders(ctx, store.BackorderFilter{StoreID: storeID, Status: deref(status)}, page(first, after))
+	p, err := page(ctx, first, after)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.DB.ListBackorders(ctx, store.BackorderFilter{StoreID: storeID, Status: deref(status)}, p)
 	if err := pageOfKnownStore(ctx, storeID, len(res.Items), err); err != nil {
 		return nil, err
 	}
@@ -242,7 +260,11 @@ func (r *queryResolver) Events(ctx context.Context, includePast *bool, first *in
 	if includePast != nil && *includePast {
 		f.EndsAfter = time.Time{}
 	}
-	res, err := r.DB.ListEvents(ctx, f, page(first, after))
+	p, err := page(ctx, first, after)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.DB.ListEvents(ctx, f, p)
 	if err != nil {
 		return nil, err
 	}
@@ -258,15 +280,23 @@ func (r *rsvpResolver) Event(ctx context.Context, obj *store.RSVP) (*store.Event
 }
 
 func (r *storeResolver) OpeningHours(ctx context.Context, objs []*store.Store) ([]*hours.Hours, error) {
-	return batch(ctx, loaders.For(ctx).OpeningHours, objs, always(storeID), optional)
+	return batch(ctx, loaders.OpeningHours.In(ctx), objs, always(storeID), optional)
 }
 
 func (r *storeResolver) Inventory(ctx context.Context, objs []*store.Store, lowStockOnly *bool, first *int, after *string) ([]*model.InventoryConnection, error) {
-	return guarded(ctx, loaders.For(ctx).InventoryPage, objs, canReadStore(ctx), inventoryPage(lowStockOnly, page(first, after)), inventoryConnection)
+	p, err := page(ctx, first, after)
+	if err != nil {
+		return nil, err
+	}
+	return guarded(ctx, loaders.For(ctx).InventoryPage, objs, canReadStore(ctx), inventoryPage(lowStockOnly, p), inventoryConnection, pageRows)
 }
 
 func (r *storeResolver) Backorders(ctx context.Context, objs []*store.Store, status *store.BackorderStatus, first *int, after *string) ([]*model.BackorderConnection, error) {
-	return guarded(ctx, loaders.For(ctx).BackorderPages, objs, canReadStore(ctx), storeBackorderPage(deref(status), page(first, after)), backorderConnection)
+	p, err := page(ctx, first, after)
+	if err != nil {
+		return nil, err
+	}
+	return guarded(ctx, loaders.For(ctx).BackorderPages, objs, canReadStore(ctx), storeBackorderPage(deref(status), p), backorderConnection, pageRows)
 }
 
 func (r *Resolver) Availability() graph.AvailabilityResolver { return &availabilityResolver{r} }

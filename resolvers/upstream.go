@@ -10,7 +10,6 @@ import (
 	"github.com/middletier/middletier/graph/model"
 	"github.com/middletier/middletier/internal/auth"
 	"github.com/middletier/middletier/internal/gqlerr"
-	"github.com/middletier/middletier/internal/store"
 	"github.com/middletier/middletier/internal/upstream/hr"
 	"github.com/middletier/middletier/internal/upstream/news"
 	"github.com/middletier/middletier/internal/upstream/supply"
@@ -19,28 +18,45 @@ import (
 
 // leaveBalance loads an employee's balance for that employee only; HR not
 // knowing them is null, not an error.
-func leaveBalance(ctx context.Context, employeeID string) (*hr.LeaveBalance, error) {
+func leaveBalance(ctx context.Context, employeeID string) (*model.LeaveBalance, error) {
 	if err := auth.CanReadProfile(ctx, employeeID); err != nil {
 		return nil, err
 	}
-	return optional(loaders.For(ctx).LeaveBalance.Load(ctx, employeeID))
+	b, err := optional(loaders.LeaveBalance.Load(ctx, employeeID))
+	if b == nil || err != nil {
+		return nil, err
+	}
+	return leaveBalanceOf(*b), nil
+}
+
+// leaveBalanceOf maps the HR API's names onto the schema's: HR reports the
+// annual leave still available as AnnualDays; the schema's annualDays is the
+// whole year's entitlement (available plus taken) and annualRemainingDays
+// what is still available.
+func leaveBalanceOf(b hr.LeaveBalance) *model.LeaveBalance {
+	return &model.LeaveBalance{
+		AnnualDays:          b.AnnualDays + b.AnnualUsedDays,
+		AnnualUsedDays:      b.AnnualUsedDays,
+		AnnualRemainingDays: b.AnnualDays,
+		SickDays:            b.SickDays,
+		AsOf:                b.AsOf,
+	}
 }
 
 // nextRestock loads the next delivery of sku to storeID; none scheduled is null.
 func nextRestock(ctx context.Context, storeID, sku string) (*supply.Restock, error) {
-	return optional(loaders.For(ctx).Restock.Load(ctx, supply.RestockKey{StoreID: storeID, SKU: sku}))
+	return optional(loaders.Restock.Load(ctx, supply.RestockKey{StoreID: storeID, SKU: sku}))
 }
 
-// latestNews loads one page of company news.
+// latestNews loads one page of company news. first lies within the schema's
+// @range, which internal/input enforces and which stays within news.MaxPage
+// (a test checks the two agree).
 func latestNews(ctx context.Context, first *int, after *string) (*model.NewsConnection, error) {
-	n := 10
-	if first != nil {
-		n = *first
+	n, err := orDefault(ctx, "first", first)
+	if err != nil {
+		return nil, err
 	}
-	if n < 1 || n > news.MaxPage {
-		return nil, fmt.Errorf("first must be between 1 and %d, got %d: %w", news.MaxPage, n, store.ErrInvalidInput)
-	}
-	p, err := loaders.For(ctx).NewsPage.Load(ctx, loaders.NewsPageKey{First: n, After: deref(after)})
+	p, err := loaders.NewsPage.Load(ctx, loaders.NewsPageKey{First: n, After: deref(after)})
 	if errors.Is(err, dataloadgen.ErrNotFound) {
 		return nil, fmt.Errorf("news page: %w", news.ErrUnavailable)
 	}

@@ -182,7 +182,10 @@ func (r *benchRun) startService(ctx context.Context, name string) (*process, err
 	if err != nil {
 		return nil, err
 	}
-	args := append([]string{"serve", "--addr", addr, "--auto-seed=false"}, r.db.args()...)
+	// The load generator is one user sending far more than a connection's
+	// 500 calls a minute: the per-user rate limit would answer 429 and
+	// measure nothing, so it is off (--serve-arg can turn it back on).
+	args := append([]string{"serve", "--addr", addr, "--auto-seed=false", "--rate-limit=0"}, r.db.args()...)
 	args = append(args, upArgs...)
 	if name != onCached {
 		args = append(args, "--response-cache-bytes=0")

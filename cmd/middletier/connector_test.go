@@ -12,11 +12,14 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/middletier/middletier/internal/store/storetest"
 )
 
 // TestConnectorExport runs the command as a maker would, with no database
 // and no service, and reads back what it wrote.
 func TestConnectorExport(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "pkg")
 	env := map[string]string{"MIDDLETIER_CONNECTOR_PUBLISHER": "Contoso"}
 	var out bytes.Buffer
@@ -90,6 +93,7 @@ func TestConnectorExport(t *testing.T) {
 }
 
 func TestConnectorExportErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		args    []string
@@ -115,6 +119,7 @@ func TestConnectorExportErrors(t *testing.T) {
 // TestConnectorExportPlaceholders: without a client id the package still
 // exports, with a placeholder the output points out.
 func TestConnectorExportPlaceholders(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	var out bytes.Buffer
 	if err := run(context.Background(), []string{"middletier", "connector", "export", "--out", dir}, func(string) string { return "" }, nil, &out, &out); err != nil {
@@ -138,7 +143,9 @@ func TestConnectorExportPlaceholders(t *testing.T) {
 // TestServeDefinition: the running service publishes the definition without
 // a token, with the host of the configured public URL.
 func TestServeDefinition(t *testing.T) {
-	base, _ := startService(t, map[string]string{"MIDDLETIER_PUBLIC_URL": "https://mt.contoso.com"})
+	t.Parallel()
+	// The definition needs no data: no seed.
+	base, _ := startService(t, map[string]string{"MIDDLETIER_PUBLIC_URL": "https://mt.contoso.com", "MIDDLETIER_AUTO_SEED": "false"}, "")
 	res, err := http.Get(base + "/api/v1/swagger.json")
 	if err != nil {
 		t.Fatal(err)
@@ -162,7 +169,8 @@ func TestServeDefinition(t *testing.T) {
 // playground's token verify whether the service is reached as 127.0.0.1,
 // localhost or through a trusted proxy's host.
 func TestDevTokenVerifiesAtEveryAddress(t *testing.T) {
-	base, dir := startService(t, map[string]string{"MIDDLETIER_TRUSTED_PROXIES": "127.0.0.1"})
+	t.Parallel()
+	base, dir := startService(t, map[string]string{"MIDDLETIER_TRUSTED_PROXIES": "127.0.0.1"}, storetest.SeededDir(t))
 	port := strings.TrimPrefix(base, "http://127.0.0.1:")
 
 	var tok bytes.Buffer

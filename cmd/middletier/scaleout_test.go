@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,6 +20,7 @@ import (
 	"github.com/middletier/middletier/internal/config"
 	"github.com/middletier/middletier/internal/replicas/replicastest"
 	"github.com/middletier/middletier/internal/store/storetest"
+	"github.com/middletier/middletier/internal/telemetry"
 	"github.com/middletier/middletier/internal/upstream/hr"
 )
 
@@ -49,12 +51,14 @@ func startReplica(t *testing.T, args ...string) replica {
 		t.Fatal(err)
 	}
 	t.Cleanup(sh.close)
+	metrics := telemetry.New(db)
+	cfg.Upstream.Resilience.Observer = metrics
 	up, closeUp, err := openUpstreams(ctx, cfg.Upstream, sh.remote, log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(closeUp)
-	h, closeFn, err := buildHandler(cfg, db, up, sh, nil, log)
+	h, closeFn, err := buildHandler(cfg, db, up, sh, nil, metrics, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,6 +313,31 @@ func TestTwoReplicasOnRedis(t *testing.T) {
 		}
 		if got := hrCalls.Load(); got != before+1 {
 			t.Errorf("HR calls for blake's balance on A then B: %d, want 1 (B takes A's from Redis)", got-before)
+		}
+	})
+
+	t.Run("the rate limit holds across replicas", func(t *testing.T) {
+		// Two more replicas allowing a caller 500 requests a minute. 1,000
+		// requests spread evenly over them: counted per replica, each
+		// would see 500 and refuse none; counted together in Redis, about
+		// half are refused (fewer if a minute boundary passes meanwhile,
+		// as the sliding window forgets the previous minute gradually).
+		limited := append(slices.Clone(args), "--rate-limit", "500", "--rate-limit-window", "1m")
+		c, d := startReplica(t, limited...), startReplica(t, limited...)
+		casey := c.token(t, "casey")
+		refused := 0
+		for i := range 1000 {
+			r := []replica{c, d}[i%2]
+			code, body, h := r.call(t, http.MethodGet, "/api/v1/stores", casey, "")
+			switch {
+			case code == http.StatusTooManyRequests && h.Get("Retry-After") != "" && i >= 500:
+				refused++
+			case code != http.StatusOK:
+				t.Fatalf("request %d: %d %s (Retry-After %q); the first 500 are allowed, later ones refused with Retry-After", i+1, code, body, h.Get("Retry-After"))
+			}
+		}
+		if refused < 250 {
+			t.Errorf("%d of 1,000 requests refused with a limit of 500 a minute over two replicas; want about 500 (0 means each replica counted alone)", refused)
 		}
 	})
 

@@ -38,6 +38,7 @@ func parseConfig(name, synopsis string, args []string, getenv func(string) strin
 	if err := config.Parse(fs, args, getenv); err != nil {
 		return cfg, err
 	}
+	cfg.ApplyMode()
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
@@ -91,6 +92,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
+	// Before the upstreams: their circuit breakers and retries report to it.
+	metrics := telemetry.New(db)
+	cfg.Upstream.Resilience.Observer = metrics
 	sh, err := openShared(ctx, cfg, db, log)
 	if err != nil {
 		return err
@@ -106,7 +110,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// Closed on the first signal: /readyz fails from then on while every
 	// other route keeps serving through the drain.
 	stopping := make(chan struct{})
-	h, closeFn, err := buildHandler(cfg, db, up, sh, stopping, log)
+	h, closeFn, err := buildHandler(cfg, db, up, sh, stopping, metrics, log)
 	if err != nil {
 		return err
 	}
@@ -241,15 +245,15 @@ func buildVersion() string {
 
 // buildHandler assembles the HTTP surface over db; closeFn releases its
 // caches. sh is what it shares with the other replicas (zero: nothing);
-// stopping is closed when the service begins to shut down.
-func buildHandler(cfg config.Config, db *store.DB, up loaders.Upstream, sh shared, stopping <-chan struct{}, log *slog.Logger) (http.Handler, func(), error) {
+// stopping is closed when the service begins to shut down; metrics is the
+// registry /metrics serves (telemetry.New(db)).
+func buildHandler(cfg config.Config, db *store.DB, up loaders.Upstream, sh shared, stopping <-chan struct{}, metrics *telemetry.Metrics, log *slog.Logger) (http.Handler, func(), error) {
 	// One executor: /graphql serves it and the facade runs its stored
 	// documents through it, so both share limits, caches and errors.
 	exec, err := graph.NewExecutor(cfg.GraphQL, resolvers.NewSchema(db), log)
 	if err != nil {
 		return nil, nil, err
 	}
-	metrics := telemetry.New(db)
 	deps := server.Deps{
 		Log: log, GraphQL: exec.Handler(), Ready: db, Stopping: stopping, Metrics: metrics,
 		Loaders: loaders.Middleware(db, up, cfg.GraphQL.BatchWait),
@@ -263,7 +267,20 @@ func buildHandler(cfg config.Config, db *store.DB, up loaders.Upstream, sh share
 		exec.Close()
 		id.authn.Close()
 	}
-	deps.Authenticate = id.authn.Middleware(server.WriteError)
+	lim, err := newRateLimiter(cfg, metrics, log)
+	if err != nil {
+		closeAll()
+		return nil, nil, err
+	}
+	writeErr := server.WriteError
+	if lim != nil {
+		deps.RateLimit = lim.Middleware
+		// A refused token counts against the client's address.
+		writeErr = lim.Refusals(writeErr)
+		closeLimited := closeAll
+		closeAll = func() { closeLimited(); _ = lim.Close() }
+	}
+	deps.Authenticate = id.authn.Middleware(writeErr)
 	// Links, the connector definition's host and the dev issuer's discovery
 	// URLs all name the address the caller used, or --public-url.
 	pub, err := publicurl.New(cfg.PublicURL, cfg.TrustedProxies)
@@ -296,6 +313,13 @@ func buildHandler(cfg config.Config, db *store.DB, up loaders.Upstream, sh share
 	closeBase := closeAll
 	closeAll = func() { fac.Close(); closeBase() }
 	deps.Facade = fac
+	// In trusted-documents mode /graphql runs the connector's documents too.
+	for _, op := range fac.Operations() {
+		exec.Trust(op.Source)
+	}
+	if exec.TrustedDocuments() {
+		log.Info("trusted documents: /graphql runs only registered documents and the connector operations", "from", cfg.GraphQL.TrustedDocuments)
+	}
 	if deps.Definition, err = definitionHandler(cfg, pub, fac.Operations(), fac.Schema()); err != nil {
 		closeAll()
 		return nil, nil, err
@@ -314,7 +338,7 @@ func buildHandler(cfg config.Config, db *store.DB, up loaders.Upstream, sh share
 		Origin:               pub.Origin,
 	}
 	deps.MCP = mcp.Handler(tools, mcp.HandlerOptions{Origin: pub.Origin, MaxBodyBytes: cfg.HTTP.MaxBodyBytes, Log: log})
-	deps.MCPAuthenticate = id.authn.MiddlewareWith(server.WriteError, res.Challenge)
+	deps.MCPAuthenticate = id.authn.MiddlewareWith(writeErr, res.Challenge)
 	deps.ResourceMetadata = res.Metadata()
 	return server.NewHandler(cfg, deps), closeAll, nil
 }

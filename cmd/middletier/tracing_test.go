@@ -79,12 +79,14 @@ func newTraceEnv(t *testing.T) *traceEnv {
 		t.Fatal(err)
 	}
 	log := newLogger(e.logs, slog.LevelInfo, "json")
+	metrics := telemetry.New(db)
+	cfg.Upstream.Resilience.Observer = metrics
 	up, closeUp, err := openUpstreams(ctx, cfg.Upstream, nil, log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(closeUp)
-	h, closeFn, err := buildHandler(cfg, db, up, shared{}, nil, log)
+	h, closeFn, err := buildHandler(cfg, db, up, shared{}, nil, metrics, log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -91,22 +91,6 @@ func NewCountingServer(t testing.TB, db *store.DB) *Server {
 	return newServer(t, db, db, cachedtest.Start(t, cachedtest.Options{}), config.Defaults().GraphQL.BatchWait)
 }
 
-// NestedBatchWait is the batch window of NewNestedCountingServer: wide
-// enough that every list of a level nested in another list joins one batch
-// even under -race on a busy 2-core machine.
-const NestedBatchWait = 250 * time.Millisecond
-
-// NewNestedCountingServer is NewCountingServer with NestedBatchWait, for
-// counting queries with lists nested in lists. A level under one list is
-// read at once, whatever the load; the relations of a list nested in
-// another list are gathered across the outer rows by the batch window, and
-// a production window (2 ms) closes early on a loaded machine and splits
-// such a level into a few statements.
-func NewNestedCountingServer(t testing.TB, db *store.DB) *Server {
-	t.Helper()
-	return newServer(t, db, db, cachedtest.Start(t, cachedtest.Options{}), NestedBatchWait)
-}
-
 func newServer(t testing.TB, db *store.DB, dir auth.Employees, up *cachedtest.Upstreams, batchWait time.Duration) *Server {
 	t.Helper()
 	cfg := config.Defaults()

@@ -3,6 +3,8 @@
 package model
 
 import (
+	"time"
+
 	"github.com/middletier/middletier/internal/store"
 	"github.com/middletier/middletier/internal/upstream/news"
 )
@@ -37,6 +39,20 @@ type InventoryConnection struct {
 	Nodes []store.Inventory `json:"nodes"`
 	// Where this page ends.
 	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// An employee's leave, in days (half days are common), as the HR system last computed it.
+type LeaveBalance struct {
+	// Annual leave days the employee is entitled to this leave year.
+	AnnualDays float64 `json:"annualDays"`
+	// Annual leave days taken so far this leave year.
+	AnnualUsedDays float64 `json:"annualUsedDays"`
+	// Annual leave days still available this leave year: annualDays less annualUsedDays.
+	AnnualRemainingDays float64 `json:"annualRemainingDays"`
+	// Paid sick leave days still available.
+	SickDays float64 `json:"sickDays"`
+	// When the HR system computed the balance; it books leave overnight.
+	AsOf time.Time `json:"asOf"`
 }
 
 // The entry points for changing middletier data.

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,6 +23,11 @@ import (
 
 // EnvPrefix starts every environment variable name.
 const EnvPrefix = "MIDDLETIER_"
+
+// MinRatePerMinute is the smallest rate limit accepted: the calls a minute
+// one Power Platform connection may make (CONNECTOR.md §10), so that the
+// service never refuses a connector what the platform allows it.
+const MinRatePerMinute = 500
 
 // Config holds every setting of the service.
 type Config struct {
@@ -84,6 +90,14 @@ type HTTP struct {
 	DrainDelay      time.Duration
 	ShutdownTimeout time.Duration
 	CORSOrigins     []string
+	// RateLimit is how many requests one caller (a signed-in user, or
+	// the client IP of a request without a valid token) may send per
+	// RateLimitWindow; 0 turns the limit off.
+	RateLimit       int
+	RateLimitWindow time.Duration
+	// HSTSMaxAge is the Strict-Transport-Security max-age sent on answers
+	// to callers who came over HTTPS; 0 sends none.
+	HSTSMaxAge time.Duration
 }
 
 // GraphQL tunes the GraphQL endpoint.
@@ -91,13 +105,21 @@ type GraphQL struct {
 	ComplexityLimit int
 	// MaxDepth, MaxRootFields and MaxFields bound an operation's shape
 	// before it runs, fragments expanded and introspection included.
-	MaxDepth        int
-	MaxRootFields   int
-	MaxFields       int
-	Introspection   bool
-	Playground      bool
-	QueryCacheBytes int64
-	BatchWait       time.Duration
+	MaxDepth      int
+	MaxRootFields int
+	MaxFields     int
+	// Introspection and Playground default to on in dev mode and off in
+	// production (ApplyMode) unless given; *Given record that they were.
+	Introspection      bool
+	Playground         bool
+	IntrospectionGiven bool
+	PlaygroundGiven    bool
+	// TrustedDocuments, when set, is a directory of .graphql files or a
+	// JSON file of sha256 -> document: /graphql then runs only those and
+	// the facade's operations (graph/trusted.go).
+	TrustedDocuments string
+	QueryCacheBytes  int64
+	BatchWait        time.Duration
 }
 
 // Log tunes logging.
@@ -136,6 +158,14 @@ func Defaults() Config {
 			// with ShutdownTimeout it fits the pod's 30 s grace period.
 			DrainDelay:      5 * time.Second,
 			ShutdownTimeout: 20 * time.Second,
+			// A Power Platform connection may send 500 calls a minute
+			// (CONNECTOR.md §10), and one user may run a canvas app and a
+			// few flows at once: 1,200 lets two connections run flat out
+			// while one client in a loop is still stopped within a minute.
+			RateLimit:       1200,
+			RateLimitWindow: time.Minute,
+			// One year, the usual HSTS preload minimum.
+			HSTSMaxAge: 365 * 24 * time.Hour,
 		},
 		GraphQL: GraphQL{
 			ComplexityLimit: 5000,
@@ -197,12 +227,16 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 		c.HTTP.CORSOrigins = splitList(s)
 		return nil
 	})
+	fs.IntVar(&c.HTTP.RateLimit, "rate-limit", c.HTTP.RateLimit, "requests one caller may send per rate-limit-window: each signed-in user, and each client IP for requests without a valid token; over it answers 429 with Retry-After (0 = no limit; at least 500 a minute, a Power Platform connection's own limit)")
+	fs.DurationVar(&c.HTTP.RateLimitWindow, "rate-limit-window", c.HTTP.RateLimitWindow, "window of the rate limit (sliding)")
+	fs.DurationVar(&c.HTTP.HSTSMaxAge, "hsts-max-age", c.HTTP.HSTSMaxAge, "Strict-Transport-Security max-age sent to callers who came over HTTPS (directly, per --public-url, or through a trusted proxy saying so); 0 sends none")
 	fs.IntVar(&c.GraphQL.ComplexityLimit, "complexity-limit", c.GraphQL.ComplexityLimit, "largest GraphQL query complexity accepted (each field costs 1, lists multiply by their page size, a search costs 100, an upstream list 50, introspection its size)")
 	fs.IntVar(&c.GraphQL.MaxDepth, "max-depth", c.GraphQL.MaxDepth, "deepest GraphQL field nesting accepted (fragments expanded, introspection included)")
 	fs.IntVar(&c.GraphQL.MaxRootFields, "max-root-fields", c.GraphQL.MaxRootFields, "most root fields (aliases included) in one GraphQL operation")
 	fs.IntVar(&c.GraphQL.MaxFields, "max-fields", c.GraphQL.MaxFields, "most fields (aliases included, fragments expanded) in one GraphQL operation")
-	fs.BoolVar(&c.GraphQL.Introspection, "introspection", c.GraphQL.Introspection, "allow GraphQL introspection (the playground needs it)")
-	fs.BoolVar(&c.GraphQL.Playground, "playground", c.GraphQL.Playground, "serve the GraphiQL playground at /")
+	fs.Var(modeBool{&c.GraphQL.Introspection, &c.GraphQL.IntrospectionGiven}, "introspection", "allow GraphQL introspection, which the playground needs (default: on in dev mode, off in production, i.e. with --auth-tenant-id or --auth-issuers)")
+	fs.Var(modeBool{&c.GraphQL.Playground, &c.GraphQL.PlaygroundGiven}, "playground", "serve the GraphiQL playground at / (default: on in dev mode, off in production)")
+	fs.StringVar(&c.GraphQL.TrustedDocuments, "trusted-documents", c.GraphQL.TrustedDocuments, "directory of .graphql files, or JSON file of sha256 hash to document text: /graphql then runs only these documents and the connector operations' (empty: any document)")
 	fs.Int64Var(&c.GraphQL.QueryCacheBytes, "query-cache-bytes", c.GraphQL.QueryCacheBytes, "memory for parsed queries and persisted queries, in bytes")
 	fs.DurationVar(&c.GraphQL.BatchWait, "batch-wait", c.GraphQL.BatchWait, "how long a dataloader waits to gather keys into one batch; each nested level of a query waits once")
 	fs.TextVar(&c.Log.Level, "log-level", c.Log.Level, "log level: debug, info, warn or error")
@@ -212,6 +246,46 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	c.Facade.flags(fs)
 	c.Upstream.flags(fs)
 	c.Redis.flags(fs)
+}
+
+// modeBool is a boolean flag whose default depends on the mode (ApplyMode)
+// and that records whether it was given, on the command line or in the
+// environment.
+type modeBool struct{ v, given *bool }
+
+func (b modeBool) String() string {
+	if b.v == nil {
+		return ""
+	}
+	return strconv.FormatBool(*b.v)
+}
+
+func (b modeBool) Set(s string) error {
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		return errors.New("want true or false")
+	}
+	*b.v, *b.given = v, true
+	return nil
+}
+
+func (modeBool) IsBoolFlag() bool { return true }
+
+// ApplyMode settles the defaults that depend on the mode, once the flags
+// and environment are read: in production (an issuer or tenant configured)
+// introspection and the playground are off unless given explicitly, since
+// they map the whole schema for anyone holding a token; dev mode keeps
+// both on.
+func (c *Config) ApplyMode() {
+	if c.Auth.DevMode() {
+		return
+	}
+	if !c.GraphQL.IntrospectionGiven {
+		c.GraphQL.Introspection = false
+	}
+	if !c.GraphQL.PlaygroundGiven {
+		c.GraphQL.Playground = false
+	}
 }
 
 // addrValue is the --addr flag: it records that an address was given, on
@@ -316,6 +390,19 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s must be positive, got %s", name, d))
 		}
 	}
+	if c.HTTP.RateLimit < 0 {
+		errs = append(errs, fmt.Errorf("rate-limit must not be negative (0 turns it off), got %d", c.HTTP.RateLimit))
+	}
+	if c.HTTP.RateLimit > 0 {
+		if c.HTTP.RateLimitWindow < time.Second {
+			errs = append(errs, fmt.Errorf("rate-limit-window must be at least 1s, got %s", c.HTTP.RateLimitWindow))
+		} else if float64(c.HTTP.RateLimit)*float64(time.Minute)/float64(c.HTTP.RateLimitWindow) < MinRatePerMinute {
+			errs = append(errs, fmt.Errorf("rate-limit %d per %s is below %d a minute, which one Power Platform connection may send; raise it or set 0 for no limit", c.HTTP.RateLimit, c.HTTP.RateLimitWindow, MinRatePerMinute))
+		}
+	}
+	if c.HTTP.HSTSMaxAge < 0 {
+		errs = append(errs, fmt.Errorf("hsts-max-age must not be negative, got %s", c.HTTP.HSTSMaxAge))
+	}
 	if c.HTTP.DrainDelay < 0 || c.HTTP.DrainDelay > 5*time.Minute {
 		errs = append(errs, fmt.Errorf("drain-delay must be between 0 and 5m, got %s", c.HTTP.DrainDelay))
 	}
@@ -370,6 +457,8 @@ func (c Config) LogValue() slog.Value {
 		slog.Int64("body_budget_bytes", c.HTTP.BodyBudgetBytes),
 		slog.Duration("request_timeout", c.HTTP.RequestTimeout),
 		slog.Any("cors_origins", c.HTTP.CORSOrigins),
+		slog.Int("rate_limit", c.HTTP.RateLimit),
+		slog.Duration("rate_limit_window", c.HTTP.RateLimitWindow),
 		slog.Int("complexity_limit", c.GraphQL.ComplexityLimit),
 		slog.Int("max_depth", c.GraphQL.MaxDepth),
 		slog.Int("max_root_fields", c.GraphQL.MaxRootFields),
@@ -378,6 +467,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Int64("response_cache_bytes", c.Facade.ResponseCacheBytes),
 		slog.Bool("introspection", c.GraphQL.Introspection),
 		slog.Bool("playground", c.GraphQL.Playground),
+		slog.String("trusted_documents", c.GraphQL.TrustedDocuments),
 		slog.Bool("auth_dev_mode", c.Auth.DevMode()),
 		slog.Any("auth_issuers", c.Auth.AcceptedIssuers()),
 		slog.Any("auth_audiences", c.Auth.Audiences),

@@ -82,6 +82,34 @@ func TestParse(t *testing.T) {
 		}, ""},
 		{"redis url not redis", []string{"--redis-url", "http://cache:6379"}, nil, nil, "redis-url"},
 		{"redis key prefix empty", []string{"--redis-key-prefix", ""}, nil, nil, "redis-key-prefix"},
+		{"upstream resilience defaults", nil, nil, func(c Config) bool {
+			r := c.Upstream.Resilience
+			return r.Retries == 2 && r.RetryBackoff == 100*time.Millisecond && r.BreakerMinCalls == 10 && r.BreakerFailureRatio == 0.5 && r.BreakerOpenFor == 30*time.Second && r.BreakerWindow == time.Minute
+		}, ""},
+		{"upstream resilience from env", nil, map[string]string{"MIDDLETIER_UPSTREAM_RETRIES": "0", "MIDDLETIER_UPSTREAM_BREAKER_MIN_CALLS": "20", "MIDDLETIER_UPSTREAM_BREAKER_FAILURE_RATIO": "0.8", "MIDDLETIER_UPSTREAM_BREAKER_OPEN_FOR": "1m", "MIDDLETIER_UPSTREAM_BREAKER_WINDOW": "2m", "MIDDLETIER_UPSTREAM_RETRY_BACKOFF": "50ms"}, func(c Config) bool {
+			r := c.Upstream.Resilience
+			return r.Retries == 0 && r.BreakerMinCalls == 20 && r.BreakerFailureRatio == 0.8 && r.BreakerOpenFor == time.Minute && r.BreakerWindow == 2*time.Minute && r.RetryBackoff == 50*time.Millisecond
+		}, ""},
+		{"breaker off", []string{"--upstream-breaker-min-calls", "0", "--upstream-breaker-failure-ratio", "7"}, nil, func(c Config) bool { return c.Upstream.Resilience.BreakerMinCalls == 0 }, ""},
+		{"too many retries", []string{"--upstream-retries", "9"}, nil, nil, "upstream-retries"},
+		{"failure ratio above 1", []string{"--upstream-breaker-failure-ratio", "1.5"}, nil, nil, "upstream-breaker-failure-ratio"},
+		{"breaker never closes again", []string{"--upstream-breaker-open-for", "0s"}, nil, nil, "upstream-breaker-open-for"},
+		{"dev mode: introspection and playground on", nil, nil, func(c Config) bool { return c.GraphQL.Introspection && c.GraphQL.Playground }, ""},
+		{"production: introspection and playground off", nil, map[string]string{"MIDDLETIER_AUTH_TENANT_ID": "t1", "MIDDLETIER_AUTH_AUDIENCES": "api://x"}, func(c Config) bool {
+			return !c.GraphQL.Introspection && !c.GraphQL.Playground
+		}, ""},
+		{"production: enabled explicitly", []string{"--introspection", "--auth-tenant-id", "t1", "--auth-audiences", "api://x"}, map[string]string{"MIDDLETIER_PLAYGROUND": "true"}, func(c Config) bool {
+			return c.GraphQL.Introspection && c.GraphQL.Playground
+		}, ""},
+		{"dev mode: turned off explicitly", []string{"--playground=false"}, map[string]string{"MIDDLETIER_INTROSPECTION": "false"}, func(c Config) bool {
+			return !c.GraphQL.Introspection && !c.GraphQL.Playground
+		}, ""},
+		{"bad introspection value", nil, map[string]string{"MIDDLETIER_INTROSPECTION": "sometimes"}, nil, "MIDDLETIER_INTROSPECTION"},
+		{"rate limit default lets a connection through", nil, nil, func(c Config) bool { return c.HTTP.RateLimit == 1200 && c.HTTP.RateLimitWindow == time.Minute }, ""},
+		{"rate limit off", nil, map[string]string{"MIDDLETIER_RATE_LIMIT": "0"}, func(c Config) bool { return c.HTTP.RateLimit == 0 }, ""},
+		{"rate limit per second", []string{"--rate-limit", "10", "--rate-limit-window", "1s"}, nil, func(c Config) bool { return c.HTTP.RateLimit == 10 }, ""},
+		{"rate limit below a connection's", []string{"--rate-limit", "400"}, nil, nil, "below 500 a minute"},
+		{"trusted documents from env", nil, map[string]string{"MIDDLETIER_TRUSTED_DOCUMENTS": "/srv/docs"}, func(c Config) bool { return c.GraphQL.TrustedDocuments == "/srv/docs" }, ""},
 		{"public url with user info", []string{"--public-url", "https://u@mt.example"}, nil, nil, "public-url"},
 	}
 	for _, tt := range tests {
@@ -91,6 +119,7 @@ func TestParse(t *testing.T) {
 			fs.SetOutput(io.Discard)
 			c.Flags(fs)
 			err := Parse(fs, tt.args, func(k string) string { return tt.env[k] })
+			c.ApplyMode()
 			if err == nil {
 				err = c.Validate()
 			}

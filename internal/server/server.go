@@ -72,20 +72,37 @@ type Deps struct {
 	// 9728) at /.well-known/oauth-protected-resource and below it, without
 	// a token, when not nil.
 	ResourceMetadata http.Handler
+	// RateLimit, when not nil, counts requests per caller
+	// (ratelimit.Limiter's Middleware): behind Authenticate on /graphql and
+	// /api/v1, by client IP on the routes that need no token. Health and
+	// metrics are never limited: probes must always get through.
+	RateLimit func(http.Handler) http.Handler
 }
 
 // NewHandler builds the whole HTTP surface.
 func NewHandler(cfg config.Config, d Deps) http.Handler {
 	budget := newBodyBudget(cfg.HTTP.BodyBudgetBytes, cfg.HTTP.BodyBudgetWait)
+	pub, err := publicurl.New(cfg.PublicURL, cfg.TrustedProxies)
+	if err != nil {
+		// Config.Validate refuses such a URL at start; a hand-built config
+		// still gets headers that follow the request.
+		pub, _ = publicurl.New("", cfg.TrustedProxies)
+	}
+	limit := d.RateLimit
+	if limit == nil {
+		limit = func(next http.Handler) http.Handler { return next }
+	}
 	r := chi.NewRouter()
 	if d.Stopping != nil {
 		r.Use(closeWhenStopping(d.Stopping))
 	}
 	r.Use(middleware.RequestID)
 	r.Use(echoRequestID)
+	r.Use(securityHeaders(pub, cfg.HTTP.HSTSMaxAge))
 	// Before RealIP, which rewrites RemoteAddr from headers any client can
 	// send: whether forwarded headers are believed depends on the real peer.
 	r.Use(publicurl.KeepPeer)
+	r.Use(clientIP(cfg.TrustedProxies))
 	r.Use(middleware.RealIP)
 	// The trace starts here, before the access log and the recoverer, so
 	// that their lines carry its trace id and a panic ends inside its span.
@@ -131,7 +148,7 @@ func NewHandler(cfg config.Config, d Deps) http.Handler {
 			}))
 		}
 		if d.Definition != nil {
-			r.Method(http.MethodGet, "/api/v1/swagger.json", d.Definition)
+			r.With(limit).Method(http.MethodGet, "/api/v1/swagger.json", d.Definition)
 		}
 		// Identity before bytes: the token is in the headers, so a request
 		// without one is refused before any of its body is read, and only
@@ -140,6 +157,9 @@ func NewHandler(cfg config.Config, d Deps) http.Handler {
 			if authenticate != nil {
 				r.Use(authenticate)
 			}
+			// Per principal, before the body is read: a caller over its
+			// limit draws nothing from the body budget or the backends.
+			r.Use(limit)
 			r.Use(limitBody(cfg.HTTP.MaxBodyBytes, budget))
 			r.Use(boundRequest(cfg.Database.RequestConns))
 			if d.Loaders != nil {
@@ -166,16 +186,16 @@ func NewHandler(cfg config.Config, d Deps) http.Handler {
 		}
 	})
 	if d.ResourceMetadata != nil {
-		r.Method(http.MethodGet, "/.well-known/oauth-protected-resource", d.ResourceMetadata)
-		r.Method(http.MethodGet, "/.well-known/oauth-protected-resource/*", d.ResourceMetadata)
+		r.With(limit).Method(http.MethodGet, "/.well-known/oauth-protected-resource", d.ResourceMetadata)
+		r.With(limit).Method(http.MethodGet, "/.well-known/oauth-protected-resource/*", d.ResourceMetadata)
 	}
 	if d.Issuer != nil {
-		r.Mount("/dev-issuer", d.Issuer)
+		r.With(limit).Mount("/dev-issuer", d.Issuer)
 	}
 
 	if d.Frontend != nil {
-		r.Handle("/", d.Frontend)
-		r.Handle("/playground/*", d.Frontend)
+		r.With(limit).Handle("/", d.Frontend)
+		r.With(limit).Handle("/playground/*", d.Frontend)
 	}
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, http.StatusNotFound, gqlerr.NotFound, fmt.Sprintf("no route for %s %s; GraphQL is at /graphql", r.Method, r.URL.Path))
@@ -220,22 +240,42 @@ func echoRequestID(next http.Handler) http.Handler {
 	})
 }
 
+// accessLog logs one line per request at info level, except an answered
+// probe (a /healthz, /readyz or /metrics request with a status below 400):
+// kubelets and scrapers call those every few seconds, their lines drown the
+// traffic operators read, and formatting them was a measurable share of a
+// probe's CPU (BENCHMARKS.md, "Engine: per row"). Those go at debug level,
+// and a failing probe stays at info.
 func accessLog(log *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
 			start := time.Now()
 			next.ServeHTTP(ww, r)
-			log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			level := slog.LevelInfo
+			if probe(r.URL.Path) && ww.Status() < http.StatusBadRequest {
+				level = slog.LevelDebug
+			}
+			ctx := r.Context()
+			if !log.Enabled(ctx, level) {
+				return
+			}
+			log.LogAttrs(ctx, level, "request",
 				slog.String("method", r.Method),
 				slog.String("path", r.URL.Path),
 				slog.Int("status", ww.Status()),
 				slog.Int("bytes", ww.BytesWritten()),
 				slog.Duration("duration", time.Since(start)),
-				slog.String("request_id", middleware.GetReqID(r.Context())),
+				slog.String("request_id", middleware.GetReqID(ctx)),
 			)
 		})
 	}
+}
+
+// probe reports whether path is one that health checks and metric
+// scrapers call on a schedule.
+func probe(path string) bool {
+	return path == "/healthz" || path == "/readyz" || path == "/metrics"
 }
 
 // Recoverer turns a panic outside the GraphQL executor (which recovers its

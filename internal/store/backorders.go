@@ -104,6 +104,12 @@ func (s *DB) BackorderPages(ctx context.Context, ownerIDs []string, byCustomer b
 			ROW_NUMBER() OVER (PARTITION BY ` + owner + ` ORDER BY created_at DESC, id DESC) AS rn
 		FROM backorders` + w.String() + `
 	) ranked WHERE rn <= ? ORDER BY ` + owner + `, created_at DESC, id DESC`
+	if len(ids) == 1 {
+		// One owner (a store's list, a customer's): walk the owner's index
+		// newest first and stop at the page, instead of numbering every
+		// matching row first.
+		q = `SELECT ` + backorderCols + ` FROM backorders` + w.String() + ` ORDER BY ` + owner + `, created_at DESC, id DESC LIMIT ?`
+	}
 	var rows []Backorder
 	if err := s.selectContext(ctx, &rows, q, append(w.args, n+1)...); err != nil {
 		return nil, fmt.Errorf("backorder pages: %w", err)

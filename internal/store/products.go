@@ -118,6 +118,12 @@ func (s *DB) InventoryPages(ctx context.Context, storeIDs []string, f InventoryF
 		SELECT ` + inventoryCols + `, ROW_NUMBER() OVER (PARTITION BY store_id ORDER BY sku) AS rn
 		FROM inventory` + w.String() + `
 	) ranked WHERE rn <= ? ORDER BY store_id, sku`
+	if len(ids) == 1 {
+		// One store (a home view, a store page): walk the primary key in
+		// SKU order and stop at the page, instead of numbering every
+		// matching row of the store first.
+		q = `SELECT ` + inventoryCols + ` FROM inventory` + w.String() + ` ORDER BY store_id, sku LIMIT ?`
+	}
 	var rows []Inventory
 	if err := s.selectContext(ctx, &rows, q, append(w.args, n+1)...); err != nil {
 		return nil, fmt.Errorf("inventory pages: %w", err)

@@ -39,6 +39,30 @@ const (
 	seedMaxRowsPerInsert  = 1000
 )
 
+// SeedSize is how much demo data a seed writes beyond what every size has
+// (the 20 stores, their staff with the personas, events and RSVPs):
+// products, each stocked in every store, customers and backorders.
+type SeedSize struct {
+	Products, Customers, Backorders int
+}
+
+// ScaleSize is the size of scale N: 5,000×N products, 2,000×N customers
+// and 10,000×N backorders.
+func ScaleSize(scale int) SeedSize {
+	return SeedSize{
+		Products:   seedProductsPerScale * scale,
+		Customers:  seedCustomersPerScale * scale,
+		Backorders: seedBackordersPerScale * scale,
+	}
+}
+
+// FixtureSize is the tests' data: the same stores, staff, personas and
+// events as scale 1 with a tenth of its products (10,000 inventory rows
+// instead of 100,000) and a fifth of its customers and backorders: enough
+// for every list to have several pages and S001 more than a page of 100
+// backorders. Tests that need the real scale seed it explicitly.
+var FixtureSize = SeedSize{Products: 500, Customers: 400, Backorders: 2000}
+
 // IsEmpty reports whether the database holds no stores, that is no data.
 func (s *DB) IsEmpty(ctx context.Context) (bool, error) {
 	var one int
@@ -64,6 +88,15 @@ func (s *DB) Seed(ctx context.Context, scale int) error {
 	if scale < 1 || scale > SeedMaxScale {
 		return fmt.Errorf("seed scale %d: want 1 to %d: %w", scale, SeedMaxScale, ErrInvalidInput)
 	}
+	return s.SeedSized(ctx, ScaleSize(scale))
+}
+
+// SeedSized is Seed at any size, FixtureSize in tests. The same size
+// always yields the same rows; every size at least one of each.
+func (s *DB) SeedSized(ctx context.Context, size SeedSize) error {
+	if size.Products < 1 || size.Customers < 1 || size.Backorders < 1 {
+		return fmt.Errorf("seed size %+v: want at least one of each: %w", size, ErrInvalidInput)
+	}
 	maxParams := seedSQLiteMaxParams
 	if s.dialect == Postgres {
 		maxParams = seedPostgresMaxParams
@@ -83,7 +116,7 @@ func (s *DB) Seed(ctx context.Context, scale int) error {
 			return fmt.Errorf("check for data: %w", err)
 		}
 		w := &seedWriter{ctx: ctx, tx: tx, maxParams: maxParams}
-		if err := w.run(scale); err != nil {
+		if err := w.run(size); err != nil {
 			return fmt.Errorf("seed: %w", err)
 		}
 		if s.dialect == Postgres {
@@ -129,8 +162,8 @@ const (
 	seedStreamRSVPs
 )
 
-func (w *seedWriter) run(scale int) error {
-	steps := []func(int) error{
+func (w *seedWriter) run(size SeedSize) error {
+	steps := []func(SeedSize) error{
 		w.seedStores,
 		w.seedProducts,
 		w.seedInventory,
@@ -140,7 +173,7 @@ func (w *seedWriter) run(scale int) error {
 		w.seedEvents,
 	}
 	for _, step := range steps {
-		if err := step(scale); err != nil {
+		if err := step(size); err != nil {
 			return err
 		}
 	}
@@ -300,7 +333,7 @@ var seedStoreDefs = []seedStoreDef{
 	{"S020", "Contoso Seattle Northgate", "Seattle", "401 NE Northgate Way, Seattle, WA 98125", "(206) 555-0120", 47.7062, -122.3251},
 }
 
-func (w *seedWriter) seedStores(int) error {
+func (w *seedWriter) seedStores(SeedSize) error {
 	w.stores = seedStoreDefs[:seedStoresCount]
 	b := w.batch("stores", "id", "name", "city", "address", "latitude", "longitude", "phone")
 	for _, st := range w.stores {
@@ -503,9 +536,9 @@ func seedEAN13(digits12 string) string {
 // seedSKU is the SKU of the i-th seeded product (0-based).
 func seedSKU(i int) string { return fmt.Sprintf("SKU-%05d", i+1) }
 
-func (w *seedWriter) seedProducts(scale int) error {
+func (w *seedWriter) seedProducts(size SeedSize) error {
 	r := seedRand(seedStreamProducts)
-	w.productN = seedProductsPerScale * scale
+	w.productN = size.Products
 	weights := make([]int, len(seedCategories))
 	for i, c := range seedCategories {
 		weights[i] = c.weight
@@ -562,7 +595,7 @@ func (w *seedWriter) seedProducts(scale int) error {
 
 // ---- inventory ----
 
-func (w *seedWriter) seedInventory(int) error {
+func (w *seedWriter) seedInventory(SeedSize) error {
 	r := seedRand(seedStreamInventory)
 	w.outOfStock = make([][]int32, len(w.stores))
 	newest := SeedReference.Add(-time.Hour)
@@ -641,7 +674,7 @@ var seedLastNames = []string{
 	"White", "Williams", "Wilson", "Wong", "Wright", "Young", "Zhang",
 }
 
-func (w *seedWriter) seedEmployees(int) error {
+func (w *seedWriter) seedEmployees(SeedSize) error {
 	r := seedRand(seedStreamEmployees)
 	w.staff = make([][]string, len(w.stores))
 	logins := map[string]bool{}
@@ -716,9 +749,9 @@ type seedCustomer struct {
 
 var seedAreaCodes = []string{"206", "206", "425", "425", "253", "360"}
 
-func (w *seedWriter) seedCustomers(scale int) error {
+func (w *seedWriter) seedCustomers(size SeedSize) error {
 	r := seedRand(seedStreamCustomers)
-	n := seedCustomersPerScale * scale
+	n := size.Customers
 	w.customers = make([]seedCustomer, 0, n)
 	// Customers were first recorded before any seeded backorder.
 	newest := SeedReference.Add(-(seedBackorderDays + 5) * 24 * time.Hour)
@@ -790,9 +823,9 @@ var seedCancelNotes = []string{
 	"Customer chose a different model.",
 }
 
-func (w *seedWriter) seedBackorders(scale int) error {
+func (w *seedWriter) seedBackorders(size SeedSize) error {
 	r := seedRand(seedStreamBackorders)
-	n := seedBackordersPerScale * scale
+	n := size.Backorders
 	statuses := []BackorderStatus{StatusOpen, StatusNotified, StatusFulfilled, StatusCancelled}
 	statusWeights := []int{45, 20, 25, 10}
 	start := SeedReference.Add(-seedBackorderDays * 24 * time.Hour)
@@ -930,7 +963,7 @@ var seedEventDefs = []seedEventDef{
 	{"EV012", "Summer Team Picnic", "Food, games and awards for everyone and their families.", "Marymoor Park, Redmond", 260, 18, 5, 300},
 }
 
-func (w *seedWriter) seedEvents(int) error {
+func (w *seedWriter) seedEvents(SeedSize) error {
 	eb := w.batch("events", "id", "title", "description", "location", "starts_at", "ends_at", "capacity")
 	day := func(offset, hour int) time.Time {
 		return SeedReference.AddDate(0, 0, offset).Add(time.Duration(hour) * time.Hour)

@@ -16,6 +16,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/middletier/middletier/internal/upstream"
 )
 
 // Metrics is the service's registry and its HTTP instruments.
@@ -26,6 +28,10 @@ type Metrics struct {
 	// The facade's response cache: lookups by operation, invalidations by
 	// tag family (never by value, whose store ids would grow the label set).
 	cacheHits, cacheMisses, cacheInvalidations *prometheus.CounterVec
+	// The upstream clients' resilience, by source.
+	breakerState              *prometheus.GaugeVec
+	upstreamRetries, rejected *prometheus.CounterVec
+	rateLimited               *prometheus.CounterVec
 }
 
 // StatementCounter reports how many SQL statements the store has sent.
@@ -60,12 +66,29 @@ func New(db StatementCounter) *Metrics {
 			Name: "middletier_response_cache_invalidations_total",
 			Help: "Tags invalidated in the response cache by writes on this replica, by tag family.",
 		}, []string{"family"}),
+		breakerState: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "middletier_upstream_breaker_state",
+			Help: "Circuit breaker state of each upstream source: 0 closed (calls go through), 1 half-open (one probe call), 2 open (calls fail at once).",
+		}, []string{"source"}),
+		upstreamRetries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "middletier_upstream_retries_total",
+			Help: "Idempotent upstream calls sent again after a failure a retry may fix, by source.",
+		}, []string{"source"}),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "middletier_upstream_breaker_rejections_total",
+			Help: "Upstream calls failed at once by an open (or busy half-open) circuit breaker, never sent, by source.",
+		}, []string{"source"}),
+		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "middletier_rate_limited_total",
+			Help: "Requests refused with 429 by the rate limit, by what they were counted against (user or ip).",
+		}, []string{"by"}),
 	}
 	reg.MustRegister(
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewGoCollector(),
 		m.requests, m.duration,
 		m.cacheHits, m.cacheMisses, m.cacheInvalidations,
+		m.breakerState, m.upstreamRetries, m.rejected, m.rateLimited,
 	)
 	if db != nil {
 		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
@@ -86,6 +109,28 @@ func (m *Metrics) ResponseCacheMiss(operation string) { m.cacheMisses.WithLabelV
 func (m *Metrics) ResponseCacheInvalidated(family string) {
 	m.cacheInvalidations.WithLabelValues(family).Inc()
 }
+
+// breakerStates are the gauge values of middletier_upstream_breaker_state.
+var breakerStates = map[string]float64{
+	upstream.BreakerClosed:   0,
+	upstream.BreakerHalfOpen: 1,
+	upstream.BreakerOpen:     2,
+}
+
+// BreakerState records source's circuit breaker state (upstream.Observer).
+func (m *Metrics) BreakerState(source, state string) {
+	m.breakerState.WithLabelValues(source).Set(breakerStates[state])
+}
+
+// Retried counts a retry of a call to source (upstream.Observer).
+func (m *Metrics) Retried(source string) { m.upstreamRetries.WithLabelValues(source).Inc() }
+
+// Rejected counts a call source's open breaker failed at once (upstream.Observer).
+func (m *Metrics) Rejected(source string) { m.rejected.WithLabelValues(source).Inc() }
+
+// RateLimited counts a request refused with 429; by is what it was
+// counted against: "user" or "ip".
+func (m *Metrics) RateLimited(by string) { m.rateLimited.WithLabelValues(by).Inc() }
 
 // Handler serves the metrics in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {

@@ -57,3 +57,28 @@ func TestResponseCacheCounters(t *testing.T) {
 		}
 	}
 }
+
+func TestResilienceMetrics(t *testing.T) {
+	m := New(nil)
+	m.BreakerState("hr", "closed")
+	m.BreakerState("news", "closed")
+	m.BreakerState("hr", "open")
+	m.Retried("news")
+	m.Retried("news")
+	m.Rejected("hr")
+	m.RateLimited("user")
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body := rec.Body.String()
+	for _, want := range []string{
+		`middletier_upstream_breaker_state{source="hr"} 2`,
+		`middletier_upstream_breaker_state{source="news"} 0`,
+		`middletier_upstream_retries_total{source="news"} 2`,
+		`middletier_upstream_breaker_rejections_total{source="hr"} 1`,
+		`middletier_rate_limited_total{by="user"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}

@@ -45,6 +45,8 @@ type Settings interface {
 type Env struct {
 	// Timeout bounds a request's calls to one source together (Budget).
 	Timeout time.Duration
+	// Resilience is the source client's circuit breaker and retries.
+	Resilience Resilience
 	// StaleFor is how long past its TTL a value is served while the source
 	// is unavailable.
 	StaleFor time.Duration

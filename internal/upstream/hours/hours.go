@@ -51,9 +51,6 @@ func New(baseURL string, httpClient *http.Client, opts ...httpjson.Option) *Clie
 	return &Client{c: httpjson.New(Name, baseURL, httpClient, errs, opts...)}
 }
 
-// Calls reports how many HTTP requests the client has sent.
-func (c *Client) Calls() int64 { return c.c.Calls() }
-
 type wireHours struct {
 	StoreID  string `json:"storeId"`
 	Date     string `json:"date"`

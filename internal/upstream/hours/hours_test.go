@@ -15,14 +15,15 @@ import (
 
 func TestOpeningHoursFromDemo(t *testing.T) {
 	srv := upstreamtest.Serve(t, hours.NewDemo())
-	c := hours.New(srv.URL, nil)
+	n := upstreamtest.NewCounter(t)
+	c := hours.New(srv.URL, n.HTTP)
 	got, err := c.OpeningHours(context.Background(), []string{"S001", "S002", "S001", "S901"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// One call per distinct store: the API has no batch read.
-	if c.Calls() != 3 || srv.Requests() != 3 {
-		t.Fatalf("calls: client %d, server %d; want 3 and 3", c.Calls(), srv.Requests())
+	if n.Calls() != 3 || srv.Requests() != 3 {
+		t.Fatalf("calls: client %d, server %d; want 3 and 3", n.Calls(), srv.Requests())
 	}
 	if _, ok := got["S901"]; ok || len(got) != 2 {
 		t.Fatalf("got %v; want S001 and S002, the unknown S901 absent", got)
@@ -49,7 +50,8 @@ func TestOpeningHoursFaults(t *testing.T) {
 	})
 	for _, f := range faults {
 		t.Run(f.Name, func(t *testing.T) {
-			c := hours.New(upstreamtest.Serve(t, f.Handler).URL, nil)
+			n := upstreamtest.NewCounter(t)
+			c := hours.New(upstreamtest.Serve(t, f.Handler).URL, n.HTTP)
 			ctx := context.Background()
 			if f.Blocks {
 				var cancel context.CancelFunc
@@ -70,8 +72,8 @@ func TestOpeningHoursFaults(t *testing.T) {
 			if f.Message != "" && !strings.Contains(err.Error(), f.Message) {
 				t.Errorf("error %q does not carry the upstream message %q", err, f.Message)
 			}
-			if c.Calls() != 1 {
-				t.Errorf("Calls() = %d, want 1 (no retries)", c.Calls())
+			if n.Calls() != 1 {
+				t.Errorf("Calls() = %d, want 1 (no retries)", n.Calls())
 			}
 		})
 	}

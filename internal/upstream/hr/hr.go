@@ -36,7 +36,8 @@ const MaxBatch = 100
 
 const leaveBalancesPath = "/v1/leave-balances"
 
-// LeaveBalance is one employee's leave, in days (half days are common).
+// LeaveBalance is one employee's leave, in days (half days are common),
+// named as the HR API names it.
 type LeaveBalance struct {
 	EmployeeID string
 	// AnnualDays is the annual leave still available this leave year.
@@ -50,14 +51,6 @@ type LeaveBalance struct {
 	AsOf time.Time
 }
 
-// EntitledAnnualDays is the annual leave of the whole leave year: what is
-// still available plus what has been taken.
-func (b LeaveBalance) EntitledAnnualDays() float64 { return b.AnnualDays + b.AnnualUsedDays }
-
-// RemainingAnnualDays is the annual leave still available (AnnualDays, named
-// for what it means next to EntitledAnnualDays).
-func (b LeaveBalance) RemainingAnnualDays() float64 { return b.AnnualDays }
-
 // Client calls the HR system. It is safe for concurrent use.
 type Client struct{ c *httpjson.Client }
 
@@ -66,9 +59,6 @@ type Client struct{ c *httpjson.Client }
 func New(baseURL string, httpClient *http.Client, opts ...httpjson.Option) *Client {
 	return &Client{c: httpjson.New("hr", baseURL, httpClient, errs, opts...)}
 }
-
-// Calls reports how many HTTP requests the client has sent.
-func (c *Client) Calls() int64 { return c.c.Calls() }
 
 // wire is the API's JSON; kept apart from LeaveBalance so the exported type
 // can change without changing what is sent on the wire.

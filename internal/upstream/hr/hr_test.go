@@ -22,7 +22,8 @@ import (
 
 func TestLeaveBalancesFromDemo(t *testing.T) {
 	srv := upstreamtest.Serve(t, hr.NewDemo())
-	c := hr.New(srv.URL, nil)
+	n := upstreamtest.NewCounter(t)
+	c := hr.New(srv.URL, n.HTTP)
 	ctx := context.WithValue(context.Background(), middleware.RequestIDKey, "req-42")
 
 	ids := []string{"E0001", "E0002", "E0003", "E0002", "E9001"}
@@ -31,8 +32,8 @@ func TestLeaveBalancesFromDemo(t *testing.T) {
 		t.Fatal(err)
 	}
 	// One HTTP call for the whole batch, seen from both ends.
-	if c.Calls() != 1 || srv.Requests() != 1 {
-		t.Fatalf("calls: client %d, server %d; want 1 and 1", c.Calls(), srv.Requests())
+	if n.Calls() != 1 || srv.Requests() != 1 {
+		t.Fatalf("calls: client %d, server %d; want 1 and 1", n.Calls(), srv.Requests())
 	}
 	if len(got) != 3 {
 		t.Fatalf("got %d balances, want 3 (E9xxx unknown to HR, duplicates once): %v", len(got), got)
@@ -88,10 +89,11 @@ func TestLeaveBalance(t *testing.T) {
 
 func TestLeaveBalancesNoIDsNoCall(t *testing.T) {
 	srv := upstreamtest.Serve(t, hr.NewDemo())
-	c := hr.New(srv.URL, nil)
+	n := upstreamtest.NewCounter(t)
+	c := hr.New(srv.URL, n.HTTP)
 	got, err := c.LeaveBalances(context.Background(), nil)
-	if err != nil || len(got) != 0 || c.Calls() != 0 {
-		t.Fatalf("LeaveBalances(nil) = %v, %v after %d calls; want empty, nil, 0", got, err, c.Calls())
+	if err != nil || len(got) != 0 || n.Calls() != 0 {
+		t.Fatalf("LeaveBalances(nil) = %v, %v after %d calls; want empty, nil, 0", got, err, n.Calls())
 	}
 }
 
@@ -173,7 +175,8 @@ func TestLeaveBalancesFaults(t *testing.T) {
 	for _, f := range faults {
 		t.Run(f.Name, func(t *testing.T) {
 			srv := upstreamtest.Serve(t, f.Handler)
-			c := hr.New(srv.URL, nil)
+			n := upstreamtest.NewCounter(t)
+			c := hr.New(srv.URL, n.HTTP)
 			ctx := context.Background()
 			if f.Blocks {
 				var cancel context.CancelFunc
@@ -187,8 +190,8 @@ func TestLeaveBalancesFaults(t *testing.T) {
 			if f.Message != "" && !strings.Contains(err.Error(), f.Message) {
 				t.Errorf("error %q does not carry the upstream message %q", err, f.Message)
 			}
-			if c.Calls() != 1 {
-				t.Errorf("Calls() = %d, want 1 (no retries)", c.Calls())
+			if n.Calls() != 1 {
+				t.Errorf("Calls() = %d, want 1 (no retries)", n.Calls())
 			}
 		})
 	}

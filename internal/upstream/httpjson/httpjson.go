@@ -2,15 +2,23 @@
 // clients (hr, news, supply) share, so timeouts, size limits, header
 // propagation, status mapping and call counting are written and tested once.
 //
-// Retries: none at this layer, on purpose. net/http's Transport already
-// replays an idempotent request once when a reused keep-alive connection
-// turns out to be dead before any response byte arrived, which is the one
-// connection error a retry reliably fixes. A refused or timed-out connection
-// means the service is down or overloaded; retrying at once doubles the load
-// on it and the caller's latency, while the cache in front of the clients
-// serves the last good value (stale-if-error) and Power Apps connectors and
-// flows retry whole operations themselves. Stacking retries at every layer
-// multiplies them.
+// Resilience (upstream.Resilience, off in the zero value): each client has
+// one circuit breaker for its service, and retries idempotent calls (GET
+// only: a POST is retried only by the caller, with its idempotency key)
+// that failed fast in a way a new attempt may fix: a refused or reset
+// connection, 408, 429, 502, 503, 504. Retries wait with exponential
+// backoff and full jitter, honour Retry-After, and stay inside the call's
+// deadline, which is the request's time for the service (upstream.Budget):
+// a retry never makes a request wait longer on a service than one call
+// could. A timed-out call is not retried: it already used that time. The
+// breaker counts every attempt; once the failure ratio in its window is
+// reached it opens, and calls fail at once with the source's
+// ErrUnavailable until one probe call is let through after the open
+// period. So a service that is down costs the request nothing, the cache in
+// front serves its last good value (stale-if-error), and the service is not
+// hammered while it recovers. net/http's Transport also replays an
+// idempotent request once on a dead keep-alive connection, before any of
+// this.
 package httpjson
 
 import (
@@ -21,15 +29,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 	"unicode"
 
 	"github.com/go-chi/chi/v5/middleware"
+	"github.com/sony/gobreaker/v2"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 
 	"github.com/middletier/middletier/internal/redact"
@@ -69,6 +79,7 @@ type settings struct {
 	timeout   time.Duration
 	maxBody   int64
 	userAgent string
+	res       upstream.Resilience
 }
 
 // WithTimeout sets the per-call timeout; the caller's context deadline still
@@ -78,6 +89,21 @@ func WithTimeout(d time.Duration) Option {
 		if d > 0 {
 			s.timeout = d
 		}
+	}
+}
+
+// WithResilience sets the client's circuit breaker and retries; the zero
+// value (the default) has neither.
+func WithResilience(r upstream.Resilience) Option {
+	return func(s *settings) { s.res = r }
+}
+
+// FromEnv applies the settings every source shares: the per-call timeout
+// and the resilience. Each source's Open passes it.
+func FromEnv(env upstream.Env) Option {
+	return func(s *settings) {
+		WithTimeout(env.Timeout)(s)
+		WithResilience(env.Resilience)(s)
 	}
 }
 
@@ -108,7 +134,8 @@ type Client struct {
 	hc      *http.Client
 	errs    Errors
 	s       settings
-	calls   atomic.Int64
+	// cb is the service's circuit breaker; nil when turned off.
+	cb *gobreaker.CircuitBreaker[struct{}]
 }
 
 // New builds a client for the service at baseURL (scheme, host and an
@@ -133,6 +160,7 @@ func New(service, baseURL string, hc *http.Client, errs Errors, opts ...Option) 
 	if c.hc == nil {
 		c.hc = defaultHTTPClient()
 	}
+	c.cb = newBreaker(service, c.s.res)
 	u, err := url.Parse(baseURL)
 	switch {
 	case err != nil:
@@ -167,10 +195,6 @@ func defaultHTTPClient() *http.Client {
 	return &http.Client{Transport: otelhttp.NewTransport(t)}
 }
 
-// Calls reports how many HTTP requests the client has sent (or tried to),
-// so tests can assert what a GraphQL query costs upstream.
-func (c *Client) Calls() int64 { return c.calls.Load() }
-
 // Get sends GET path?query and decodes a JSON answer into out.
 func (c *Client) Get(ctx context.Context, path string, query url.Values, out any) error {
 	return c.do(ctx, http.MethodGet, path, query, nil, out)
@@ -198,7 +222,8 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 
 	// The earlier of the caller's deadline and the client's timeout wins;
 	// within a request, every call to this service shares one timeout
-	// (upstream.Budget), so a fan-out waits on a hanging service once.
+	// (upstream.Budget), so a fan-out waits on a hanging service once, and
+	// retries fit inside the same time.
 	deadline := time.Now().Add(c.s.timeout)
 	budget := upstream.BudgetFrom(ctx)
 	if budget != nil {
@@ -219,13 +244,75 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		}()
 	}
 
+	retries := 0
+	if method == http.MethodGet {
+		retries = c.s.res.Retries
+	}
+	for attempt := 0; ; attempt++ {
+		again, err := c.attempt(ctx, callCtx, method, u.String(), op, body, out)
+		if err == nil || attempt >= retries || !again.retry {
+			return err
+		}
+		wait := backoff(c.s.res.RetryBackoff, attempt, again.after)
+		// A retry that could not finish before the deadline only spends the
+		// service's time; the caller gets this answer now instead.
+		if dl, _ := callCtx.Deadline(); time.Until(dl) <= wait {
+			return err
+		}
+		if o := c.s.res.Observer; o != nil {
+			o.Retried(c.service)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-callCtx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+	}
+}
+
+// errBreakerOpen is why a call failed without being sent.
+var errBreakerOpen = errors.New("circuit breaker open: the service failed too often recently")
+
+// retryHint says whether a failed attempt is worth repeating, and after
+// how long at least (the service's Retry-After).
+type retryHint struct {
+	retry bool
+	after time.Duration
+}
+
+// attempt sends one request through the breaker.
+func (c *Client) attempt(ctx, callCtx context.Context, method, target, op string, body []byte, out any) (retryHint, error) {
+	var hint retryHint
+	send := func() (struct{}, error) {
+		var err error
+		hint, err = c.send(ctx, callCtx, method, target, op, body, out)
+		return struct{}{}, err
+	}
+	if c.cb == nil {
+		_, err := send()
+		return hint, err
+	}
+	_, err := c.cb.Execute(send)
+	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
+		if o := c.s.res.Observer; o != nil {
+			o.Rejected(c.service)
+		}
+		return retryHint{}, fmt.Errorf("%w: %s: %w", c.errs.Unavailable, op, errBreakerOpen)
+	}
+	return hint, err
+}
+
+// send sends one request and decodes its answer into out.
+func (c *Client) send(ctx, callCtx context.Context, method, target, op string, body []byte, out any) (retryHint, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(callCtx, method, u.String(), rd)
+	req, err := http.NewRequestWithContext(callCtx, method, target, rd)
 	if err != nil {
-		return fmt.Errorf("%s: %s: %w", c.service, op, err)
+		return retryHint{}, fmt.Errorf("%s: %s: %w", c.service, op, err)
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.s.userAgent)
@@ -237,10 +324,11 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		req.Header.Set(middleware.RequestIDHeader, id)
 	}
 
-	c.calls.Add(1)
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return c.transportError(ctx, op, err)
+		// A connection refused or reset is worth another attempt; a
+		// deadline or a caller gone is not.
+		return retryHint{retry: callCtx.Err() == nil}, c.transportError(ctx, op, err)
 	}
 	defer func() {
 		// Drain a little so the keep-alive connection can be reused.
@@ -249,26 +337,102 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	}()
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return c.statusError(op, resp)
+		return retryHint{retry: retryStatus(resp.StatusCode), after: retryAfter(resp.Header.Get("Retry-After"))}, c.statusError(op, resp)
 	}
 	if !isJSON(resp.Header.Get("Content-Type")) {
-		return fmt.Errorf("%w: %s: response Content-Type %q, want JSON", c.errs.Unavailable, op, resp.Header.Get("Content-Type"))
+		return retryHint{}, fmt.Errorf("%w: %s: response Content-Type %q, want JSON", c.errs.Unavailable, op, resp.Header.Get("Content-Type"))
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, c.s.maxBody+1))
 	if err != nil {
-		return c.transportError(ctx, op, err)
+		return retryHint{}, c.transportError(ctx, op, err)
 	}
 	if int64(len(data)) > c.s.maxBody {
-		return fmt.Errorf("%w: %s: response larger than %d bytes", c.errs.Unavailable, op, c.s.maxBody)
+		return retryHint{}, fmt.Errorf("%w: %s: response larger than %d bytes", c.errs.Unavailable, op, c.s.maxBody)
 	}
 	// Unmarshal, not a streaming Decoder: it rejects trailing data after the
 	// document, and wrong types fail instead of being skipped. Unknown fields
 	// are allowed: an upstream adding a field is a compatible change, and
 	// each client checks the fields it needs once decoded.
 	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("%w: %s: malformed JSON: %w", c.errs.Unavailable, op, err)
+		return retryHint{}, fmt.Errorf("%w: %s: malformed JSON: %w", c.errs.Unavailable, op, err)
 	}
-	return nil
+	return retryHint{}, nil
+}
+
+// retryStatus reports the statuses that say "not now" rather than "never":
+// the service or a proxy in front of it is overloaded, restarting or timed
+// out. A 500 is left alone: it is usually the same bug on every attempt.
+func retryStatus(code int) bool {
+	switch code {
+	case http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+// retryAfter reads a Retry-After header given in seconds (the HTTP-date
+// form is rare from APIs and ignored).
+func retryAfter(v string) time.Duration {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n <= 0 {
+		return 0
+	}
+	return time.Duration(n) * time.Second
+}
+
+// backoff is the wait before retry number attempt+1: random up to base
+// doubled per attempt (full jitter), at least what the service asked for.
+func backoff(base time.Duration, attempt int, after time.Duration) time.Duration {
+	ceiling := base << min(attempt, 16)
+	wait := time.Duration(0)
+	if ceiling > 0 {
+		wait = rand.N(ceiling) + 1
+	}
+	return max(wait, after)
+}
+
+// newBreaker is the circuit breaker of service, or nil when r turns it off.
+// Only failures of the service count: answers such as 404 or 400 are the
+// service working, and a caller that went away says nothing about it.
+func newBreaker(service string, r upstream.Resilience) *gobreaker.CircuitBreaker[struct{}] {
+	if r.BreakerMinCalls <= 0 {
+		return nil
+	}
+	window := cmp.Or(r.BreakerWindow, time.Minute)
+	st := gobreaker.Settings{
+		Name: service,
+		// One probe at a time while half-open: a recovering service gets
+		// one call, not the whole backlog.
+		MaxRequests: 1,
+		Interval:    window,
+		// Ten buckets: the window rolls, so old failures fade out instead
+		// of all at once.
+		BucketPeriod: window / 10,
+		Timeout:      r.BreakerOpenFor,
+		ReadyToTrip: func(n gobreaker.Counts) bool {
+			return n.Requests >= uint32(r.BreakerMinCalls) &&
+				float64(n.TotalFailures) >= r.BreakerFailureRatio*float64(n.Requests)
+		},
+		IsSuccessful: func(err error) bool { return !errors.Is(err, upstream.ErrUnavailable) },
+		IsExcluded:   func(err error) bool { return errors.Is(err, context.Canceled) },
+	}
+	if o := r.Observer; o != nil {
+		st.OnStateChange = func(name string, _, to gobreaker.State) { o.BreakerState(name, stateName(to)) }
+		o.BreakerState(service, upstream.BreakerClosed)
+	}
+	return gobreaker.NewCircuitBreaker[struct{}](st)
+}
+
+func stateName(s gobreaker.State) string {
+	switch s {
+	case gobreaker.StateOpen:
+		return upstream.BreakerOpen
+	case gobreaker.StateHalfOpen:
+		return upstream.BreakerHalfOpen
+	default:
+		return upstream.BreakerClosed
+	}
 }
 
 // transportError classifies a failure to get a response. The caller going

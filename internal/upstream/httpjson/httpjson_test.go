@@ -33,7 +33,8 @@ func echoHandler() http.Handler {
 
 func TestGetAndPost(t *testing.T) {
 	srv := upstreamtest.Serve(t, echoHandler())
-	c := httpjson.New("test", srv.URL+"/base/", nil, errs, httpjson.WithUserAgent("middletier/1.2"))
+	n := upstreamtest.NewCounter(t)
+	c := httpjson.New("test", srv.URL+"/base/", n.HTTP, errs, httpjson.WithUserAgent("middletier/1.2"))
 	ctx := context.Background()
 
 	var got echo
@@ -55,18 +56,19 @@ func TestGetAndPost(t *testing.T) {
 	if got != want {
 		t.Errorf("POST: got %+v, want %+v", got, want)
 	}
-	if c.Calls() != 2 {
-		t.Errorf("Calls() = %d, want 2", c.Calls())
+	if n.Calls() != 2 {
+		t.Errorf("Calls() = %d, want 2", n.Calls())
 	}
 }
 
 func TestBadBaseURL(t *testing.T) {
 	for _, base := range []string{"", "localhost:8080", "ftp://example.com", "http://%zz"} {
-		c := httpjson.New("test", base, nil, errs)
+		n := upstreamtest.NewCounter(t)
+		c := httpjson.New("test", base, n.HTTP, errs)
 		var v any
 		err := c.Get(context.Background(), "/x", nil, &v)
-		if err == nil || errors.Is(err, upstream.ErrUnavailable) || c.Calls() != 0 {
-			t.Errorf("base %q: error %v after %d calls; want a configuration error and no call", base, err, c.Calls())
+		if err == nil || errors.Is(err, upstream.ErrUnavailable) || n.Calls() != 0 {
+			t.Errorf("base %q: error %v after %d calls; want a configuration error and no call", base, err, n.Calls())
 		}
 	}
 }
@@ -173,7 +175,8 @@ func TestRequestBudget(t *testing.T) {
 	hang := upstreamtest.Serve(t, blocks)
 	ok := upstreamtest.Serve(t, echoHandler())
 	ctx := upstream.WithBudget(context.Background())
-	slow := httpjson.New("slow", hang.URL, nil, errs, httpjson.WithTimeout(50*time.Millisecond))
+	n := upstreamtest.NewCounter(t)
+	slow := httpjson.New("slow", hang.URL, n.HTTP, errs, httpjson.WithTimeout(50*time.Millisecond))
 	fine := httpjson.New("fine", ok.URL, nil, errs)
 
 	const calls = 20
@@ -190,7 +193,7 @@ func TestRequestBudget(t *testing.T) {
 	if got := hang.Requests(); got != 1 {
 		t.Errorf("%d of %d calls reached the hanging service, want 1", got, calls)
 	}
-	if got := slow.Calls(); got != 1 {
+	if got := n.Calls(); got != 1 {
 		t.Errorf("client sent %d requests, want 1", got)
 	}
 	var v echo

@@ -62,9 +62,6 @@ func New(baseURL string, httpClient *http.Client, opts ...httpjson.Option) *Clie
 	return &Client{c: httpjson.New("news", baseURL, httpClient, errs, opts...)}
 }
 
-// Calls reports how many HTTP requests the client has sent.
-func (c *Client) Calls() int64 { return c.c.Calls() }
-
 type wireArticle struct {
 	ID          string    `json:"id"`
 	Title       string    `json:"title"`

@@ -18,7 +18,8 @@ import (
 
 func TestLatestPagesThroughTheDemoFeed(t *testing.T) {
 	srv := upstreamtest.Serve(t, news.NewDemo())
-	c := news.New(srv.URL, nil)
+	n := upstreamtest.NewCounter(t)
+	c := news.New(srv.URL, n.HTTP)
 	ctx := context.Background()
 
 	var all []news.Article
@@ -37,8 +38,8 @@ func TestLatestPagesThroughTheDemoFeed(t *testing.T) {
 		}
 		after = p.EndCursor
 	}
-	if len(all) != 40 || c.Calls() != 3 {
-		t.Fatalf("got %d articles in %d calls, want 40 in 3", len(all), c.Calls())
+	if len(all) != 40 || n.Calls() != 3 {
+		t.Fatalf("got %d articles in %d calls, want 40 in 3", len(all), n.Calls())
 	}
 	seen := map[string]bool{}
 	for i, a := range all {
@@ -64,7 +65,8 @@ func TestLatestPagesThroughTheDemoFeed(t *testing.T) {
 
 func TestLatestRejectsBadInput(t *testing.T) {
 	srv := upstreamtest.Serve(t, news.NewDemo())
-	c := news.New(srv.URL, nil)
+	n := upstreamtest.NewCounter(t)
+	c := news.New(srv.URL, n.HTTP)
 	ctx := context.Background()
 	tests := []struct {
 		name      string
@@ -78,12 +80,12 @@ func TestLatestRejectsBadInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			before := c.Calls()
+			before := n.Calls()
 			_, err := c.Latest(ctx, tt.first, tt.after)
 			if !errors.Is(err, news.ErrBadRequest) {
 				t.Fatalf("error = %v, want news.ErrBadRequest", err)
 			}
-			if got := c.Calls() - before; got != tt.wantCalls {
+			if got := n.Calls() - before; got != tt.wantCalls {
 				t.Errorf("calls = %d, want %d", got, tt.wantCalls)
 			}
 		})

@@ -36,7 +36,7 @@ type Settings struct{ upstream.Endpoint }
 
 // Open builds the supply client at baseURL with its cache in front.
 func (s *Settings) Open(baseURL string, env upstream.Env) (upstream.Opened, error) {
-	return Cache(New(baseURL, nil, httpjson.WithTimeout(env.Timeout)), s.TTL, env)
+	return Cache(New(baseURL, nil, httpjson.FromEnv(env)), s.TTL, env)
 }
 
 // Cache puts the cross-request cache in front of c's restocks. Delivery

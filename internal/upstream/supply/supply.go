@@ -58,9 +58,6 @@ func New(baseURL string, httpClient *http.Client, opts ...httpjson.Option) *Clie
 	return &Client{c: httpjson.New("supply", baseURL, httpClient, errs, opts...)}
 }
 
-// Calls reports how many HTTP requests the client has sent.
-func (c *Client) Calls() int64 { return c.c.Calls() }
-
 type wireKey struct {
 	StoreID string `json:"storeId"`
 	SKU     string `json:"sku"`

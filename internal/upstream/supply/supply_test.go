@@ -27,7 +27,8 @@ func demoKeys(n int) []supply.RestockKey {
 
 func TestNextRestocksFromDemo(t *testing.T) {
 	srv := upstreamtest.Serve(t, supply.NewDemo())
-	c := supply.New(srv.URL, nil)
+	n := upstreamtest.NewCounter(t)
+	c := supply.New(srv.URL, n.HTTP)
 	ctx := context.Background()
 	keys := demoKeys(100)
 
@@ -36,8 +37,8 @@ func TestNextRestocksFromDemo(t *testing.T) {
 		t.Fatal(err)
 	}
 	// One HTTP call for the whole batch, seen from both ends.
-	if c.Calls() != 1 || srv.Requests() != 1 {
-		t.Fatalf("calls: client %d, server %d; want 1 and 1", c.Calls(), srv.Requests())
+	if n.Calls() != 1 || srv.Requests() != 1 {
+		t.Fatalf("calls: client %d, server %d; want 1 and 1", n.Calls(), srv.Requests())
 	}
 	if len(got) < 40 || len(got) > 80 {
 		t.Errorf("%d of 100 keys have a restock; want some with and some without (about 60)", len(got))
@@ -68,10 +69,11 @@ func TestNextRestocksFromDemo(t *testing.T) {
 }
 
 func TestNextRestocksNoKeysNoCall(t *testing.T) {
-	c := supply.New(upstreamtest.Serve(t, supply.NewDemo()).URL, nil)
+	n := upstreamtest.NewCounter(t)
+	c := supply.New(upstreamtest.Serve(t, supply.NewDemo()).URL, n.HTTP)
 	got, err := c.NextRestocks(context.Background(), nil)
-	if err != nil || len(got) != 0 || c.Calls() != 0 {
-		t.Fatalf("NextRestocks(nil) = %v, %v after %d calls; want empty, nil, 0", got, err, c.Calls())
+	if err != nil || len(got) != 0 || n.Calls() != 0 {
+		t.Fatalf("NextRestocks(nil) = %v, %v after %d calls; want empty, nil, 0", got, err, n.Calls())
 	}
 }
 
@@ -168,7 +170,8 @@ func TestNextRestocksFaults(t *testing.T) {
 	})
 	for _, f := range faults {
 		t.Run(f.Name, func(t *testing.T) {
-			c := supply.New(upstreamtest.Serve(t, f.Handler).URL, nil)
+			n := upstreamtest.NewCounter(t)
+			c := supply.New(upstreamtest.Serve(t, f.Handler).URL, n.HTTP)
 			ctx := context.Background()
 			if f.Blocks {
 				var cancel context.CancelFunc
@@ -182,8 +185,8 @@ func TestNextRestocksFaults(t *testing.T) {
 			if f.Message != "" && !strings.Contains(err.Error(), f.Message) {
 				t.Errorf("error %q does not carry the upstream message %q", err, f.Message)
 			}
-			if c.Calls() != 1 {
-				t.Errorf("Calls() = %d, want 1 (no retries)", c.Calls())
+			if n.Calls() != 1 {
+				t.Errorf("Calls() = %d, want 1 (no retries)", n.Calls())
 			}
 		})
 	}

@@ -15,14 +15,15 @@ import (
 	"github.com/middletier/middletier/internal/upstream/news"
 	"github.com/middletier/middletier/internal/upstream/sources"
 	"github.com/middletier/middletier/internal/upstream/supply"
+	"github.com/middletier/middletier/internal/upstream/upstreamtest"
 )
 
-// Upstreams are the clients (their Calls count HTTP requests) and the cached
-// sources over them.
+// Upstreams count each client's HTTP requests, and hold the cached sources
+// over the clients.
 type Upstreams struct {
-	HR      *hr.Client
-	News    *news.Client
-	Supply  *supply.Client
+	HR      *upstreamtest.Counter
+	News    *upstreamtest.Counter
+	Supply  *upstreamtest.Counter
 	Sources *Sources
 }
 
@@ -70,6 +71,9 @@ type Options struct {
 	StaleFor time.Duration
 	// Timeout is the clients' --upstream-timeout; 0 keeps their default.
 	Timeout time.Duration
+	// Resilience is the clients' circuit breaker and retries (none in the
+	// zero value).
+	Resilience upstream.Resilience
 }
 
 // Start runs the demo services until the test ends and returns cached
@@ -88,17 +92,17 @@ func Start(t testing.TB, opts Options) *Upstreams {
 			urls[name] = u
 		}
 	}
-	to := httpjson.WithTimeout(opts.Timeout)
-	u := &Upstreams{HR: hr.New(urls[hr.Name], nil, to), News: news.New(urls[news.Name], nil, to), Supply: supply.New(urls[supply.Name], nil, to), Sources: &Sources{Set: upstream.Set{}}}
+	to := httpjson.FromEnv(upstream.Env{Timeout: opts.Timeout, Resilience: opts.Resilience})
+	u := &Upstreams{HR: upstreamtest.NewCounter(t), News: upstreamtest.NewCounter(t), Supply: upstreamtest.NewCounter(t), Sources: &Sources{Set: upstream.Set{}}}
 	t.Cleanup(u.Sources.Close)
 	env := upstream.Env{StaleFor: opts.StaleFor, CacheBytes: 2 << 20}
-	if u.Sources.Set[hr.Name], err = hr.Cache(u.HR, 5*time.Minute, env); err != nil {
+	if u.Sources.Set[hr.Name], err = hr.Cache(hr.New(urls[hr.Name], u.HR.HTTP, to), 5*time.Minute, env); err != nil {
 		t.Fatal(err)
 	}
-	if u.Sources.Set[news.Name], err = news.Cache(u.News, time.Minute, env); err != nil {
+	if u.Sources.Set[news.Name], err = news.Cache(news.New(urls[news.Name], u.News.HTTP, to), time.Minute, env); err != nil {
 		t.Fatal(err)
 	}
-	if u.Sources.Set[supply.Name], err = supply.Cache(u.Supply, 2*time.Minute, env); err != nil {
+	if u.Sources.Set[supply.Name], err = supply.Cache(supply.New(urls[supply.Name], u.Supply.HTTP, to), 2*time.Minute, env); err != nil {
 		t.Fatal(err)
 	}
 	return u
