@@ -47,6 +47,21 @@ type fanout struct {
 
 	mu      sync.Mutex
 	waiting map[string]chan struct{}
+
+	// rounds groups concurrent Syncs: one marker answers every Sync that
+	// began before it was sent (see await).
+	rounds struct {
+		sync.Mutex
+		next    *round // collecting the Syncs that will share the next marker
+		sending bool   // a leader is sending markers
+	}
+}
+
+// round is one marker shared by the Syncs that joined it before it was sent.
+type round struct {
+	done    chan struct{}
+	err     error
+	waiters int // Syncs that joined (read by tests)
 }
 
 // syncTimeout bounds a Sync: a marker that takes longer means the bus is
@@ -135,8 +150,55 @@ func (f *fanout) arrived(token string) {
 	}
 }
 
-// await waits for a marker sent by send.
+// await returns once a marker sent after the call began has come back.
+// Concurrent calls share markers, as a database groups commits: a call joins
+// the round that has not been sent yet, and one leader sends a round's
+// marker only after taking it, so every call in it began before its marker
+// was sent. One marker is in flight at a time; calls arriving meanwhile wait
+// for the next one. So a replica serving many cached answers at once pays
+// one round trip to the bus per marker in flight, not one per answer.
 func (f *fanout) await(ctx context.Context, send func(ctx context.Context, token string) error) error {
+	f.rounds.Lock()
+	r := f.rounds.next
+	if r == nil {
+		r = &round{done: make(chan struct{})}
+		f.rounds.next = r
+	}
+	r.waiters++
+	if !f.rounds.sending {
+		f.rounds.sending = true
+		go f.lead(send)
+	}
+	f.rounds.Unlock()
+	select {
+	case <-r.done:
+		return r.err
+	case <-ctx.Done():
+		return fmt.Errorf("invalidation bus: sync: %w", ctx.Err())
+	}
+}
+
+// lead sends the waiting rounds' markers one after another until no Sync
+// is waiting. Its context is its own: a caller that gives up leaves the
+// others' marker in flight.
+func (f *fanout) lead(send func(ctx context.Context, token string) error) {
+	for {
+		f.rounds.Lock()
+		r := f.rounds.next
+		f.rounds.next = nil
+		if r == nil {
+			f.rounds.sending = false
+			f.rounds.Unlock()
+			return
+		}
+		f.rounds.Unlock()
+		r.err = f.awaitOne(context.Background(), send)
+		close(r.done)
+	}
+}
+
+// awaitOne sends one marker and waits for it to come back.
+func (f *fanout) awaitOne(ctx context.Context, send func(ctx context.Context, token string) error) error {
 	down := f.down.Load()
 	wait := syncTimeout
 	if down {
