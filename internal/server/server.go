@@ -142,8 +142,10 @@ func NewHandler(cfg config.Config, d Deps) http.Handler {
 			r.Use(cors.Handler(cors.Options{
 				AllowedOrigins: cfg.HTTP.CORSOrigins,
 				AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
-				AllowedHeaders: []string{"Authorization", "Content-Type", "Accept", "Idempotency-Key", "If-None-Match"},
-				ExposedHeaders: []string{"X-Request-Id", "ETag", "Retry-After", "WWW-Authenticate"},
+				// Mcp-Protocol-Version (and a session id, should a client
+				// send one) let a browser-based MCP client call /mcp.
+				AllowedHeaders: []string{"Authorization", "Content-Type", "Accept", "Idempotency-Key", "If-None-Match", "Mcp-Protocol-Version", "Mcp-Session-Id"},
+				ExposedHeaders: []string{"X-Request-Id", "ETag", "Retry-After", "WWW-Authenticate", "Mcp-Session-Id"},
 				MaxAge:         600,
 			}))
 		}
