@@ -99,11 +99,13 @@ func NewHandler(cfg config.Config, d Deps) http.Handler {
 	r.Use(middleware.RequestID)
 	r.Use(echoRequestID)
 	r.Use(securityHeaders(pub, cfg.HTTP.HSTSMaxAge))
-	// Before RealIP, which rewrites RemoteAddr from headers any client can
-	// send: whether forwarded headers are believed depends on the real peer.
+	// r.RemoteAddr stays the connection's peer: X-Forwarded-For and
+	// X-Real-IP are headers any client can send, so the client's address
+	// is resolved once, believing them only from --trusted-proxies, and
+	// read with middleware.GetClientIP (the rate limit does); the public
+	// URL's forwarded headers are judged by the same peer (KeepPeer).
 	r.Use(publicurl.KeepPeer)
 	r.Use(clientIP(cfg.TrustedProxies))
-	r.Use(middleware.RealIP)
 	// The trace starts here, before the access log and the recoverer, so
 	// that their lines carry its trace id and a panic ends inside its span.
 	r.Use(telemetry.TraceHTTP)
