@@ -472,6 +472,7 @@ func BenchmarkResponseCache(b *testing.B) {
 			e := envs[mode]
 			b.Run(c.op+"/cache="+mode, func(b *testing.B) {
 				b.ReportAllocs()
+				defer reportCPU(b)()
 				for b.Loop() {
 					r := httptest.NewRequest(http.MethodGet, target, nil)
 					r.Header.Set(userHeader, "blake")
