@@ -47,13 +47,18 @@ func securityHeaders(pub *publicurl.Resolver, hstsMaxAge time.Duration) func(htt
 	hsts := "max-age=" + strconv.FormatInt(int64(hstsMaxAge/time.Second), 10)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			// What h.Set does (the keys are already canonical), with the
+			// values in one array per answer instead of a slice each: each
+			// header gets its own capped element, so a handler's Add or
+			// Set never touches another header's value or another answer.
+			v := [...]string{"nosniff", "no-referrer", "DENY", defaultCSP, hsts}
 			h := w.Header()
-			h.Set("X-Content-Type-Options", "nosniff")
-			h.Set("Referrer-Policy", "no-referrer")
-			h.Set("X-Frame-Options", "DENY")
-			h.Set("Content-Security-Policy", defaultCSP)
+			h["X-Content-Type-Options"] = v[0:1:1]
+			h["Referrer-Policy"] = v[1:2:2]
+			h["X-Frame-Options"] = v[2:3:3]
+			h["Content-Security-Policy"] = v[3:4:4]
 			if hstsMaxAge > 0 && strings.HasPrefix(pub.Origin(r), "https://") {
-				h.Set("Strict-Transport-Security", hsts)
+				h["Strict-Transport-Security"] = v[4:5:5]
 			}
 			next.ServeHTTP(w, r)
 		})
