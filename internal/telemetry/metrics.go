@@ -138,10 +138,15 @@ func (m *Metrics) Handler() http.Handler {
 }
 
 // Middleware records every request under its chi route pattern (never the
-// raw path, whose ids would make the label set unbounded).
+// raw path, whose ids would make the label set unbounded). Behind another
+// middleware that wrapped the writer with chi's WrapResponseWriter (the
+// access log) it reads the status from that one instead of wrapping again.
 func (m *Metrics) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+		ww, ok := w.(middleware.WrapResponseWriter)
+		if !ok {
+			ww = middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+		}
 		start := time.Now()
 		next.ServeHTTP(ww, r)
 		route := "unmatched"
