@@ -65,6 +65,10 @@ func mutationTags(ops []Operation) map[string][]writeTags {
 // the facade (through /graphql) invalidate the response cache after their
 // root field succeeded. The store commits inside the field's resolver
 // there, so the answers are dropped after the write is durable.
+//
+// It intercepts root fields, not every field: a field interceptor runs
+// around each field of every query (a page of 100 rows has thousands),
+// while only a mutation's root fields write.
 func (f *Facade) Invalidation() graphql.HandlerExtension {
 	return invalidation{f: f, byField: mutationTags(f.ops)}
 }
@@ -76,27 +80,27 @@ type invalidation struct {
 
 var _ interface {
 	graphql.HandlerExtension
-	graphql.FieldInterceptor
+	graphql.RootFieldInterceptor
 } = invalidation{}
 
 func (invalidation) ExtensionName() string                   { return "ResponseCacheInvalidation" }
 func (invalidation) Validate(graphql.ExecutableSchema) error { return nil }
 
-func (v invalidation) InterceptField(ctx context.Context, next graphql.Resolver) (any, error) {
-	res, err := next(ctx)
-	fc := graphql.GetFieldContext(ctx)
-	if err != nil || v.f.rc == nil || fc == nil || fc.Object != "Mutation" || isFacadeWrite(ctx) {
-		return res, err
+func (v invalidation) InterceptRootField(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+	res := next(ctx)
+	if v.f.rc == nil || !graphql.HasOperationContext(ctx) || isFacadeWrite(ctx) {
+		return res
 	}
-	ws := v.byField[fc.Field.Name]
-	if len(ws) == 0 {
-		return res, err
+	oc := graphql.GetOperationContext(ctx)
+	rc := graphql.GetRootFieldContext(ctx)
+	if oc.Operation == nil || oc.Operation.Operation != ast.Mutation || rc == nil {
+		return res
 	}
-	var vars map[string]any
-	if oc := graphql.GetOperationContext(ctx); oc != nil {
-		vars = oc.Variables
+	ws := v.byField[rc.Field.Name]
+	if len(ws) == 0 || failed(ctx, rc) {
+		return res
 	}
-	args := fc.Field.ArgumentMap(vars)
+	args := rc.Field.ArgumentMap(oc.Variables)
 	var tags []string
 	for _, w := range ws {
 		opVars := make(map[string]any, len(w.argOf))
@@ -111,5 +115,16 @@ func (v invalidation) InterceptField(ctx context.Context, next graphql.Resolver)
 	if err := v.f.rc.c.Invalidate(ctx, tags...); err != nil {
 		v.f.log.WarnContext(ctx, "publish cache invalidation", "err", err, "tags", tags)
 	}
-	return res, nil
+	return res
+}
+
+// failed reports whether the root field rc ended in an error of its own
+// (at its path, not a child's): its resolver or its arguments failed, it
+// panicked or the write scope refused it. gqlgen puts such an error on the
+// field's path, and a root interceptor sees the field only through that.
+// (It also puts "must not be null" there for a resolver that returned no
+// payload and no error, which the old field interceptor would have taken
+// for a success; no resolver here does that.)
+func failed(ctx context.Context, rc *graphql.RootFieldContext) bool {
+	return graphql.HasFieldError(ctx, &graphql.FieldContext{Field: rc.Field})
 }
