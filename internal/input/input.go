@@ -235,6 +235,11 @@ func (w *walker) selections(set ast.SelectionSet, at ast.Path) {
 		}
 		switch s := sel.(type) {
 		case *ast.Field:
+			if len(s.Arguments) == 0 && len(s.SelectionSet) == 0 {
+				// Nothing to check, and no path to build for it: most
+				// fields of a document are such leaves.
+				continue
+			}
 			here := append(slices.Clip(at), ast.PathName(s.Alias))
 			if s.Definition != nil {
 				for _, a := range s.Arguments {
