@@ -187,7 +187,12 @@ func New[V any](opts Options[V]) (*Cache[V], error) {
 // length-prefixed, so ("a:b", "c") and ("a", "b:c") differ. Per-user data
 // must have the user's id among the parts.
 func Key(parts ...string) string {
+	n := 0
+	for _, p := range parts {
+		n += len(p) + 4 // the length's digits and the colon, for most parts
+	}
 	var b strings.Builder
+	b.Grow(n)
 	for _, p := range parts {
 		b.WriteString(strconv.Itoa(len(p)))
 		b.WriteByte(':')
