@@ -145,6 +145,7 @@ func New(exec Executor, ws WriteStore, opts Options) (*Facade, error) {
 	r := chi.NewRouter()
 	for i := range f.ops {
 		op := &f.ops[i]
+		op.defaults, op.defaultsOK = op.canonVars(nil)
 		r.Method(op.Method, op.Path, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { f.serve(w, r, op) }))
 	}
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {

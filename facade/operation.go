@@ -54,6 +54,11 @@ type Operation struct {
 	// nodes is the selection of one list item and nodesOn its type (Paged only).
 	nodes   ast.SelectionSet
 	nodesOn *ast.Definition
+	// defaults is canonVars of no variables at all (every default), set by
+	// New: a cached read without parameters (GET /stores) keys on it
+	// without encoding the same defaults again on every request.
+	defaults   string
+	defaultsOK bool
 }
 
 // Tool is the operation's MCP tool binding (the header's tool key): every

@@ -112,6 +112,19 @@ func scope(ctx context.Context, per Sharing) (string, bool) {
 // request spelled differently (query order, a default written out, an
 // enum's case) is one key.
 func (op *Operation) cacheKey(scope string, vars map[string]any) (string, bool) {
+	canon, ok := op.defaults, op.defaultsOK
+	if len(vars) > 0 || !ok {
+		canon, ok = op.canonVars(vars)
+	}
+	if !ok {
+		return "", false
+	}
+	return cache.Key("facade", op.ID, scope, canon), true
+}
+
+// canonVars is every variable of the operation, a default applied where
+// none was given, as JSON with sorted keys.
+func (op *Operation) canonVars(vars map[string]any) (string, bool) {
 	canon := make(map[string]any, len(op.Op.VariableDefinitions))
 	for _, d := range op.Op.VariableDefinitions {
 		v, ok := vars[d.Variable]
@@ -127,7 +140,7 @@ func (op *Operation) cacheKey(scope string, vars map[string]any) (string, bool) 
 	if err != nil {
 		return "", false
 	}
-	return cache.Key("facade", op.ID, scope, string(b)), true
+	return string(b), true
 }
 
 // callerStore is the caller's store for {caller.store}, "" without one.
