@@ -277,8 +277,6 @@ type AvailabilityResolver interface {
 }
 type BackorderResolver interface {
 	Store(ctx context.Context, objs []*store.Backorder) ([]*store.Store, error)
-	Product(ctx context.Context, objs []*store.Backorder) ([]*store.Product, error)
-	Customer(ctx context.Context, objs []*store.Backorder) ([]*store.Customer, error)
 
 	RecordedBy(ctx context.Context, objs []*store.Backorder) ([]*store.Employee, error)
 
@@ -3671,7 +3669,7 @@ func (ec *executionContext) _Backorder_product(ctx context.Context, field graphq
 			return ec.fieldContext_Backorder_product(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.resolveBatch_Backorder_product(ctx, field, obj)
+			return obj.Product, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *store.Product) graphql.Marshaler {
@@ -3685,36 +3683,13 @@ func (ec *executionContext) fieldContext_Backorder_product(_ context.Context, fi
 	fc = &graphql.FieldContext{
 		Object:     "Backorder",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Product(ctx, field)
 		},
 	}
 	return fc, nil
-}
-func (ec *executionContext) resolveBatch_Backorder_product(ctx context.Context, field graphql.CollectedField, obj *store.Backorder) (any, error) {
-	resolver := ec.Resolvers.Backorder()
-	if batch, ok := graphql.BatchParentsFor[*store.Backorder](ctx, "Backorder"); ok {
-		result := batch.FieldResult(field, func() (any, error) {
-			return resolver.Product(ctx, batch.Parents)
-		})
-		return graphql.ResolveBatchGroupResult[*store.Product](
-			ctx,
-			batch.Index,
-			len(batch.Parents),
-			result,
-			"Backorder.product",
-			batch.IndexMap,
-		)
-	}
-	results, err := resolver.Product(ctx, []*store.Backorder{obj})
-	return graphql.ResolveBatchSingleResult[*store.Product](
-		ctx,
-		results,
-		err,
-		"Backorder.product",
-	)
 }
 
 func (ec *executionContext) _Backorder_customer(ctx context.Context, field graphql.CollectedField, obj *store.Backorder) (ret graphql.Marshaler) {
@@ -3726,7 +3701,7 @@ func (ec *executionContext) _Backorder_customer(ctx context.Context, field graph
 			return ec.fieldContext_Backorder_customer(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.resolveBatch_Backorder_customer(ctx, field, obj)
+			return obj.Customer, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *store.Customer) graphql.Marshaler {
@@ -3740,36 +3715,13 @@ func (ec *executionContext) fieldContext_Backorder_customer(_ context.Context, f
 	fc = &graphql.FieldContext{
 		Object:     "Backorder",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Customer(ctx, field)
 		},
 	}
 	return fc, nil
-}
-func (ec *executionContext) resolveBatch_Backorder_customer(ctx context.Context, field graphql.CollectedField, obj *store.Backorder) (any, error) {
-	resolver := ec.Resolvers.Backorder()
-	if batch, ok := graphql.BatchParentsFor[*store.Backorder](ctx, "Backorder"); ok {
-		result := batch.FieldResult(field, func() (any, error) {
-			return resolver.Customer(ctx, batch.Parents)
-		})
-		return graphql.ResolveBatchGroupResult[*store.Customer](
-			ctx,
-			batch.Index,
-			len(batch.Parents),
-			result,
-			"Backorder.customer",
-			batch.IndexMap,
-		)
-	}
-	results, err := resolver.Customer(ctx, []*store.Backorder{obj})
-	return graphql.ResolveBatchSingleResult[*store.Customer](
-		ctx,
-		results,
-		err,
-		"Backorder.customer",
-	)
 }
 
 func (ec *executionContext) _Backorder_quantity(ctx context.Context, field graphql.CollectedField, obj *store.Backorder) (ret graphql.Marshaler) {
@@ -8954,81 +8906,15 @@ func (ec *executionContext) _Backorder(ctx context.Context, sel ast.SelectionSet
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "product":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Backorder_product(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._Backorder_product(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
-				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "customer":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Backorder_customer(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._Backorder_customer(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
-				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "quantity":
 			out.Values[i] = ec._Backorder_quantity(ctx, field, obj)
 			if out.Values[i] == graphql.Null {

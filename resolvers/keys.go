@@ -15,8 +15,6 @@ import (
 
 func backorderID(b *store.Backorder) string          { return b.ID }
 func backorderStore(b *store.Backorder) string       { return b.StoreID }
-func backorderSKU(b *store.Backorder) string         { return b.SKU }
-func backorderCustomer(b *store.Backorder) string    { return b.CustomerID }
 func backorderRecordedBy(b *store.Backorder) *string { return b.RecordedBy }
 func backorderRestock(b *store.Backorder) supply.RestockKey {
 	return supply.RestockKey{StoreID: b.StoreID, SKU: b.SKU}

@@ -36,14 +36,6 @@ func (r *backorderResolver) Store(ctx context.Context, objs []*store.Backorder) 
 	return batch(ctx, loaders.For(ctx).Store, objs, always(backorderStore), required)
 }
 
-func (r *backorderResolver) Product(ctx context.Context, objs []*store.Backorder) ([]*store.Product, error) {
-	return batch(ctx, loaders.For(ctx).Product, objs, always(backorderSKU), required)
-}
-
-func (r *backorderResolver) Customer(ctx context.Context, objs []*store.Backorder) ([]*store.Customer, error) {
-	return batch(ctx, loaders.For(ctx).Customer, objs, always(backorderCustomer), required)
-}
-
 func (r *backorderResolver) RecordedBy(ctx context.Context, objs []*store.Backorder) ([]*store.Employee, error) {
 	return batch(ctx, loaders.For(ctx).Employee, objs, ifSet(backorderRecordedBy), optional)
 }

@@ -18,6 +18,29 @@ const (
 
 const backorderCols = `id, store_id, sku, customer_id, quantity, contact_preference, status, note, recorded_by, created_at, updated_at`
 
+// withParties wraps a query of backorderCols rows (inner) so that every row
+// comes with its customer and product, read in the same statement: a
+// backorder is never shown without them, and reading them here costs a
+// primary-key join per row instead of a second and third statement and,
+// in the GraphQL engine, a resolver per row and field. order is the outer
+// ORDER BY over b's columns ("" for none), since a join need not keep the
+// inner query's order.
+func withParties(inner, order string) string {
+	q := `SELECT b.id, b.store_id, b.sku, b.customer_id, b.quantity, b.contact_preference, b.status, b.note,
+		b.recorded_by, b.created_at, b.updated_at,
+		c.id AS "customer.id", c.name AS "customer.name", c.phone AS "customer.phone",
+		c.email AS "customer.email", c.created_at AS "customer.created_at",
+		p.sku AS "product.sku", p.name AS "product.name", p.description AS "product.description",
+		p.category AS "product.category", p.barcode AS "product.barcode", p.price_cents AS "product.price_cents"
+	FROM (` + inner + `) b
+	JOIN customers c ON c.id = b.customer_id
+	JOIN products p ON p.sku = b.sku`
+	if order != "" {
+		q += ` ORDER BY ` + order
+	}
+	return q
+}
+
 func checkStatusFilter(s BackorderStatus) error {
 	if s != "" && !s.Valid() {
 		return fmt.Errorf("status %q is not one of OPEN, NOTIFIED, FULFILLED, CANCELLED: %w", s, ErrInvalidInput)
@@ -53,7 +76,8 @@ func (s *DB) ListBackorders(ctx context.Context, f BackorderFilter, page Page) (
 		w.add(`(created_at, id) < (?, ?)`, c.T, c.ID)
 	}
 	var rows []Backorder
-	q := `SELECT ` + backorderCols + ` FROM backorders` + w.String() + ` ORDER BY created_at DESC, id DESC LIMIT ?`
+	q := withParties(`SELECT `+backorderCols+` FROM backorders`+w.String()+` ORDER BY created_at DESC, id DESC LIMIT ?`,
+		`b.created_at DESC, b.id DESC`)
 	if err := s.selectContext(ctx, &rows, q, append(w.args, n+1)...); err != nil {
 		return Paged[Backorder]{}, fmt.Errorf("list backorders: %w", err)
 	}
@@ -103,13 +127,14 @@ func (s *DB) BackorderPages(ctx context.Context, ownerIDs []string, byCustomer b
 		SELECT ` + backorderCols + `,
 			ROW_NUMBER() OVER (PARTITION BY ` + owner + ` ORDER BY created_at DESC, id DESC) AS rn
 		FROM backorders` + w.String() + `
-	) ranked WHERE rn <= ? ORDER BY ` + owner + `, created_at DESC, id DESC`
+	) ranked WHERE rn <= ?`
 	if len(ids) == 1 {
 		// One owner (a store's list, a customer's): walk the owner's index
 		// newest first and stop at the page, instead of numbering every
 		// matching row first.
 		q = `SELECT ` + backorderCols + ` FROM backorders` + w.String() + ` ORDER BY ` + owner + `, created_at DESC, id DESC LIMIT ?`
 	}
+	q = withParties(q, `b.`+owner+`, b.created_at DESC, b.id DESC`)
 	var rows []Backorder
 	if err := s.selectContext(ctx, &rows, q, append(w.args, n+1)...); err != nil {
 		return nil, fmt.Errorf("backorder pages: %w", err)
@@ -130,7 +155,7 @@ func (s *DB) BackorderPages(ctx context.Context, ownerIDs []string, byCustomer b
 
 // BackordersByID loads backorders in one statement; unknown ids are absent.
 func (s *DB) BackordersByID(ctx context.Context, ids []string) (map[string]Backorder, error) {
-	return byKeys(ctx, s, "backorders by id", `SELECT `+backorderCols+` FROM backorders`, "id", ids, func(r Backorder) string { return r.ID })
+	return byKeys(ctx, s, "backorders by id", withParties(`SELECT `+backorderCols+` FROM backorders`, ""), "b.id", ids, func(r Backorder) string { return r.ID })
 }
 
 const statusChangeCols = `backorder_id, seq, status, note, changed_by, changed_at`
@@ -225,7 +250,6 @@ func (s *DB) RecordBackorder(ctx context.Context, p RecordBackorderParams) (Back
 		// One round trip to check every reference except the customer.
 		var refs struct {
 			Stores    int `db:"stores"`
-			Products  int `db:"products"`
 			Employees int `db:"employees"`
 		}
 		recordedBy := ""
@@ -234,17 +258,22 @@ func (s *DB) RecordBackorder(ctx context.Context, p RecordBackorderParams) (Back
 		}
 		if err := tx.getContext(ctx, &refs, `SELECT
 			(SELECT COUNT(*) FROM stores WHERE id = ?) AS stores,
-			(SELECT COUNT(*) FROM products WHERE sku = ?) AS products,
 			(SELECT COUNT(*) FROM employees WHERE id = ?) AS employees`,
-			p.StoreID, p.SKU, recordedBy); err != nil {
+			p.StoreID, recordedBy); err != nil {
 			return fmt.Errorf("check references: %w", err)
 		}
-		switch {
-		case refs.Stores == 0:
+		if refs.Stores == 0 {
 			return fmt.Errorf("store %s: %w", p.StoreID, ErrNotFound)
-		case refs.Products == 0:
+		}
+		// The product is read, not just checked: the backorder returns with it.
+		var prod Product
+		switch err := tx.getContext(ctx, &prod, `SELECT `+productCols+` FROM products WHERE sku = ?`, p.SKU); {
+		case errors.Is(err, ErrNotFound):
 			return fmt.Errorf("product %s: %w", p.SKU, ErrNotFound)
-		case p.RecordedBy != nil && refs.Employees == 0:
+		case err != nil:
+			return fmt.Errorf("load product: %w", err)
+		}
+		if p.RecordedBy != nil && refs.Employees == 0 {
 			return fmt.Errorf("employee %s: %w", recordedBy, ErrNotFound)
 		}
 
@@ -297,6 +326,8 @@ func (s *DB) RecordBackorder(ctx context.Context, p RecordBackorderParams) (Back
 			RecordedBy:        p.RecordedBy,
 			CreatedAtMS:       now,
 			UpdatedAtMS:       now,
+			Customer:          &cust,
+			Product:           &prod,
 		}
 		if _, err := tx.execContext(ctx, `INSERT INTO backorders (`+backorderCols+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -359,7 +390,7 @@ func (s *DB) UpdateBackorderStatus(ctx context.Context, id string, status Backor
 			}
 		}
 		for range maxStatusAttempts {
-			err := tx.getContext(ctx, &b, `SELECT `+backorderCols+` FROM backorders WHERE id = ?`, id)
+			err := tx.getContext(ctx, &b, withParties(`SELECT `+backorderCols+` FROM backorders WHERE id = ?`, ""), id)
 			switch {
 			case errors.Is(err, ErrNotFound):
 				return fmt.Errorf("backorder %s: %w", id, ErrNotFound)

@@ -104,6 +104,12 @@ type Backorder struct {
 	RecordedBy        *string           `db:"recorded_by"`
 	CreatedAtMS       int64             `db:"created_at"`
 	UpdatedAtMS       int64             `db:"updated_at"`
+
+	// The customer waiting and the product waited for: every read and
+	// write of backorders returns them with the row (one join), so a
+	// backorder from the store always has both.
+	Customer *Customer `db:"customer"`
+	Product  *Product  `db:"product"`
 }
 
 // CreatedAt is when the backorder was recorded.
