@@ -112,8 +112,14 @@ func (s *DB) BackorderPages(ctx context.Context, ownerIDs []string, byCustomer b
 	}
 	ids := uniq(ownerIDs)
 	var w where
-	cond, args := s.oneOf(owner, ids)
-	w.add(cond, args...)
+	if len(ids) == 1 {
+		// A plain equality, not = ANY: with it the owner's index
+		// (owner, created_at, id) gives the rows newest first.
+		w.add(owner+` = ?`, ids[0])
+	} else {
+		cond, args := s.oneOf(owner, ids)
+		w.add(cond, args...)
+	}
 	if status != "" {
 		w.add(`status = ?`, status)
 	}
@@ -128,13 +134,16 @@ func (s *DB) BackorderPages(ctx context.Context, ownerIDs []string, byCustomer b
 			ROW_NUMBER() OVER (PARTITION BY ` + owner + ` ORDER BY created_at DESC, id DESC) AS rn
 		FROM backorders` + w.String() + `
 	) ranked WHERE rn <= ?`
+	order := `b.` + owner + `, b.created_at DESC, b.id DESC`
 	if len(ids) == 1 {
 		// One owner (a store's list, a customer's): walk the owner's index
 		// newest first and stop at the page, instead of numbering every
-		// matching row first.
-		q = `SELECT ` + backorderCols + ` FROM backorders` + w.String() + ` ORDER BY ` + owner + `, created_at DESC, id DESC LIMIT ?`
+		// matching row first. Ordering by the owner too would mix
+		// directions and make the database sort every row of the owner.
+		q = `SELECT ` + backorderCols + ` FROM backorders` + w.String() + ` ORDER BY created_at DESC, id DESC LIMIT ?`
+		order = `b.created_at DESC, b.id DESC`
 	}
-	q = withParties(q, `b.`+owner+`, b.created_at DESC, b.id DESC`)
+	q = withParties(q, order)
 	var rows []Backorder
 	if err := s.selectContext(ctx, &rows, q, append(w.args, n+1)...); err != nil {
 		return nil, fmt.Errorf("backorder pages: %w", err)
