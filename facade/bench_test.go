@@ -30,14 +30,15 @@ func BenchmarkFacadeVsGraphQL(b *testing.B) {
 			source = op.Source
 		}
 	}
-	gql, err := json.Marshal(map[string]any{
-		"query":         source,
-		"operationName": "ListStoreBackorders",
-		"variables":     map[string]any{"storeId": "S001", "status": "OPEN", "first": 20},
-	})
-	if err != nil {
-		b.Fatal(err)
+	gqlBody := func(vars map[string]any) string {
+		body, err := json.Marshal(map[string]any{"query": source, "operationName": "ListStoreBackorders", "variables": vars})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return string(body)
 	}
+	gql := gqlBody(map[string]any{"storeId": "S001", "status": "OPEN", "first": 20})
+	gql100 := gqlBody(map[string]any{"storeId": "S001", "first": 100})
 	cases := []struct {
 		name string
 		req  func() *http.Request
@@ -49,7 +50,12 @@ func BenchmarkFacadeVsGraphQL(b *testing.B) {
 			return httptest.NewRequest(http.MethodGet, "/api/v1/stores/S001/backorders?pageSize=100", nil)
 		}},
 		{"graphql", func() *http.Request {
-			r := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(string(gql)))
+			r := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(gql))
+			r.Header.Set("Content-Type", "application/json")
+			return r
+		}},
+		{"graphql100", func() *http.Request {
+			r := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(gql100))
 			r.Header.Set("Content-Type", "application/json")
 			return r
 		}},

@@ -25,7 +25,9 @@ import (
 // not checked for duplicates: the executor merges fields, so it never
 // writes one twice, and the check would cost a set per object.
 func newRawDecoder(data []byte) *jsontext.Decoder {
-	return jsontext.NewDecoder(bytes.NewReader(data), jsontext.AllowInvalidUTF8(true), jsontext.AllowDuplicateNames(true))
+	// A bytes.Buffer is parsed in place (jsontext special-cases it); a
+	// bytes.Reader would be copied into the decoder's own buffer first.
+	return jsontext.NewDecoder(bytes.NewBuffer(data), jsontext.AllowInvalidUTF8(true), jsontext.AllowDuplicateNames(true))
 }
 
 var errNotObject = errors.New("not a JSON object")
