@@ -299,7 +299,6 @@ type EventResolver interface {
 }
 type InventoryItemResolver interface {
 	Store(ctx context.Context, objs []*store.Inventory) ([]*store.Store, error)
-	Product(ctx context.Context, objs []*store.Inventory) ([]*store.Product, error)
 }
 type MutationResolver interface {
 	RecordBackorder(ctx context.Context, input model.RecordBackorderInput) (*model.RecordBackorderPayload, error)
@@ -5071,7 +5070,7 @@ func (ec *executionContext) _InventoryItem_product(ctx context.Context, field gr
 			return ec.fieldContext_InventoryItem_product(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.resolveBatch_InventoryItem_product(ctx, field, obj)
+			return obj.Product, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *store.Product) graphql.Marshaler {
@@ -5085,36 +5084,13 @@ func (ec *executionContext) fieldContext_InventoryItem_product(_ context.Context
 	fc = &graphql.FieldContext{
 		Object:     "InventoryItem",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Product(ctx, field)
 		},
 	}
 	return fc, nil
-}
-func (ec *executionContext) resolveBatch_InventoryItem_product(ctx context.Context, field graphql.CollectedField, obj *store.Inventory) (any, error) {
-	resolver := ec.Resolvers.InventoryItem()
-	if batch, ok := graphql.BatchParentsFor[*store.Inventory](ctx, "InventoryItem"); ok {
-		result := batch.FieldResult(field, func() (any, error) {
-			return resolver.Product(ctx, batch.Parents)
-		})
-		return graphql.ResolveBatchGroupResult[*store.Product](
-			ctx,
-			batch.Index,
-			len(batch.Parents),
-			result,
-			"InventoryItem.product",
-			batch.IndexMap,
-		)
-	}
-	results, err := resolver.Product(ctx, []*store.Inventory{obj})
-	return graphql.ResolveBatchSingleResult[*store.Product](
-		ctx,
-		results,
-		err,
-		"InventoryItem.product",
-	)
 }
 
 func (ec *executionContext) _InventoryItem_onHand(ctx context.Context, field graphql.CollectedField, obj *store.Inventory) (ret graphql.Marshaler) {
@@ -9763,43 +9739,10 @@ func (ec *executionContext) _InventoryItem(ctx context.Context, sel ast.Selectio
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "product":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._InventoryItem_product(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._InventoryItem_product(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
-				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "onHand":
 			out.Values[i] = ec._InventoryItem_onHand(ctx, field, obj)
 			if out.Values[i] == graphql.Null {

@@ -22,7 +22,6 @@ func backorderRestock(b *store.Backorder) supply.RestockKey {
 func changedBy(c *store.StatusChange) *string  { return c.ChangedBy }
 func eventID(e *store.Event) string            { return e.ID }
 func inventoryStore(i *store.Inventory) string { return i.StoreID }
-func inventorySKU(i *store.Inventory) string   { return i.SKU }
 func nearbyStore(n *model.NearbyStock) string  { return n.StoreID }
 func storeID(s *store.Store) string            { return s.ID }
 

@@ -95,10 +95,6 @@ func (r *inventoryItemResolver) Store(ctx context.Context, objs []*store.Invento
 	return batch(ctx, loaders.For(ctx).Store, objs, always(inventoryStore), required)
 }
 
-func (r *inventoryItemResolver) Product(ctx context.Context, objs []*store.Inventory) ([]*store.Product, error) {
-	return batch(ctx, loaders.For(ctx).Product, objs, always(inventorySKU), required)
-}
-
 func (r *mutationResolver) RecordBackorder(ctx context.Context, input model.RecordBackorderInput) (*model.RecordBackorderPayload, error) {
 	if err := auth.CanRecordBackorder(ctx, input.StoreID); err != nil {
 		return nil, err

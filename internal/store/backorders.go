@@ -29,9 +29,7 @@ func withParties(inner, order string) string {
 	q := `SELECT b.id, b.store_id, b.sku, b.customer_id, b.quantity, b.contact_preference, b.status, b.note,
 		b.recorded_by, b.created_at, b.updated_at,
 		c.id AS "customer.id", c.name AS "customer.name", c.phone AS "customer.phone",
-		c.email AS "customer.email", c.created_at AS "customer.created_at",
-		p.sku AS "product.sku", p.name AS "product.name", p.description AS "product.description",
-		p.category AS "product.category", p.barcode AS "product.barcode", p.price_cents AS "product.price_cents"
+		c.email AS "customer.email", c.created_at AS "customer.created_at", ` + productAs + `
 	FROM (` + inner + `) b
 	JOIN customers c ON c.id = b.customer_id
 	JOIN products p ON p.sku = b.sku`

@@ -45,6 +45,25 @@ func (s *DB) ProductsBySKU(ctx context.Context, skus []string) (map[string]Produ
 
 const inventoryCols = `store_id, sku, on_hand, reserved, reorder_point, updated_at`
 
+// productAs is product p's columns named for a row's nested Product
+// (sqlx fills `db:"product"` from "product.sku" and so on).
+const productAs = `p.sku AS "product.sku", p.name AS "product.name", p.description AS "product.description",
+		p.category AS "product.category", p.barcode AS "product.barcode", p.price_cents AS "product.price_cents"`
+
+// withProduct wraps a query of inventoryCols rows (inner) so that every row
+// comes with its product, read in the same statement, as withParties does
+// for backorders. order is the outer ORDER BY over i's columns ("" for
+// none), since a join need not keep the inner query's order.
+func withProduct(inner, order string) string {
+	q := `SELECT i.store_id, i.sku, i.on_hand, i.reserved, i.reorder_point, i.updated_at, ` + productAs + `
+	FROM (` + inner + `) i
+	JOIN products p ON p.sku = i.sku`
+	if order != "" {
+		q += ` ORDER BY ` + order
+	}
+	return q
+}
+
 // InventoryByKeys loads stock rows in one statement; unknown keys are absent.
 func (s *DB) InventoryByKeys(ctx context.Context, keys []InventoryKey) (map[InventoryKey]Inventory, error) {
 	out := make(map[InventoryKey]Inventory, len(keys))
@@ -78,7 +97,7 @@ func (s *DB) InventoryByKeys(ctx context.Context, keys []InventoryKey) (map[Inve
 		q += strings.Join(conds, ` OR `)
 	}
 	var rows []Inventory
-	if err := s.selectContext(ctx, &rows, q, args...); err != nil {
+	if err := s.selectContext(ctx, &rows, withProduct(q, ""), args...); err != nil {
 		return nil, fmt.Errorf("inventory by keys: %w", err)
 	}
 	for _, r := range rows {
@@ -125,7 +144,7 @@ func (s *DB) InventoryPages(ctx context.Context, storeIDs []string, f InventoryF
 		q = `SELECT ` + inventoryCols + ` FROM inventory` + w.String() + ` ORDER BY store_id, sku LIMIT ?`
 	}
 	var rows []Inventory
-	if err := s.selectContext(ctx, &rows, q, append(w.args, n+1)...); err != nil {
+	if err := s.selectContext(ctx, &rows, withProduct(q, `i.store_id, i.sku`), append(w.args, n+1)...); err != nil {
 		return nil, fmt.Errorf("inventory pages: %w", err)
 	}
 	byStore := make(map[string][]Inventory, len(ids))
@@ -146,7 +165,7 @@ func (s *DB) StockBySKU(ctx context.Context, skus []string) (map[string][]Invent
 		return out, nil
 	}
 	cond, args := s.oneOf("sku", uniq(skus))
-	q := `SELECT ` + inventoryCols + ` FROM inventory WHERE ` + cond + ` AND on_hand - reserved > 0 ORDER BY sku, store_id`
+	q := withProduct(`SELECT `+inventoryCols+` FROM inventory WHERE `+cond+` AND on_hand - reserved > 0`, `i.sku, i.store_id`)
 	var rows []Inventory
 	if err := s.selectContext(ctx, &rows, q, args...); err != nil {
 		return nil, fmt.Errorf("stock by sku: %w", err)

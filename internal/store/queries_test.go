@@ -1151,3 +1151,53 @@ func TestBackordersComeWithTheirParties(t *testing.T) {
 		})
 	}
 }
+
+// TestInventoryComesWithItsProduct checks every way the store returns stock
+// rows: each comes with its own product, read with the row.
+func TestInventoryComesWithItsProduct(t *testing.T) {
+	ctx := context.Background()
+	for _, e := range storetest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			db := e.DB
+			fixture(t, db)
+			names := map[string]string{"P-001": "Cotton Shirt", "P-002": "Linen Shirt", "P-003": "Kettle", "P-004": "Toaster", "P-005": "Mug"}
+			check := func(how string, rows ...store.Inventory) {
+				t.Helper()
+				if len(rows) == 0 {
+					t.Fatalf("%s: no rows", how)
+				}
+				for _, r := range rows {
+					if r.Product == nil || r.Product.SKU != r.SKU || r.Product.Name != names[r.SKU] {
+						t.Errorf("%s: %s/%s came with product %+v", how, r.StoreID, r.SKU, r.Product)
+					}
+				}
+			}
+			for _, stores := range [][]string{{"S1"}, {"S1", "S2"}} {
+				for _, low := range []bool{false, true} {
+					pages, err := db.InventoryPages(ctx, stores, store.InventoryFilter{LowStockOnly: low}, store.Page{First: 10})
+					if err != nil {
+						t.Fatal(err)
+					}
+					for id, p := range pages {
+						check(fmt.Sprintf("pages of %v (low stock %v), %s", stores, low, id), p.Items...)
+					}
+				}
+			}
+			byKey, err := db.InventoryByKeys(ctx, []store.InventoryKey{{StoreID: "S1", SKU: "P-002"}, {StoreID: "S2", SKU: "P-003"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(byKey) != 2 {
+				t.Fatalf("by keys: %d rows, want 2", len(byKey))
+			}
+			check("by keys", slices.Collect(maps.Values(byKey))...)
+			bySKU, err := db.StockBySKU(ctx, []string{"P-001", "P-003"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for sku, rows := range bySKU {
+				check("stock of "+sku, rows...)
+			}
+		})
+	}
+}

@@ -57,6 +57,10 @@ type Inventory struct {
 	Reserved     int    `db:"reserved"`
 	ReorderPoint int    `db:"reorder_point"`
 	UpdatedAtMS  int64  `db:"updated_at"`
+
+	// The product stocked: every read of inventory returns it with the
+	// row (one join), as backorders come with their customer and product.
+	Product *Product `db:"product"`
 }
 
 // Available is what can be sold: on hand less reserved, never negative.
