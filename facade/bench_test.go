@@ -134,3 +134,42 @@ func cpuTime(b *testing.B) time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkPageFields serves one page of 100 backorders through /graphql
+// with more of the row asked for at each step: the seven columns, then the
+// customer and product that come with the row, then the next restock (the
+// one relation with a resolver). What each step adds is gqlgen's execution
+// of those fields, which BENCHMARKS.md ("Benchmark command: third session")
+// weighs against the hand-written JOIN handler.
+func BenchmarkPageFields(b *testing.B) {
+	db := storetest.SQLite(b)
+	if err := db.Seed(context.Background(), 1); err != nil {
+		b.Fatal(err)
+	}
+	e := newEnv(b, db)
+	const columns = `id status quantity contactPreference note createdAt updatedAt`
+	for _, c := range []struct{ name, fields string }{
+		{"columns", columns},
+		{"with-customer-product", columns + ` customer { id name phone email } product { sku name }`},
+		{"with-next-restock", columns + ` customer { id name phone email } product { sku name } nextRestock { expectedAt quantity }`},
+	} {
+		body, err := json.Marshal(map[string]any{"query": `{ backorders(storeId: "S001", first: 100) { nodes { ` + c.fields + ` } } }`})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			defer reportCPU(b)()
+			for b.Loop() {
+				r := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(string(body)))
+				r.Header.Set("Content-Type", "application/json")
+				r.Header.Set(userHeader, "blake")
+				w := httptest.NewRecorder()
+				e.h.ServeHTTP(w, r)
+				if w.Code != http.StatusOK || strings.Contains(w.Body.String(), `"errors"`) {
+					b.Fatalf("%d %s", w.Code, w.Body)
+				}
+			}
+		})
+	}
+}
