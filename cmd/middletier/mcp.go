@@ -45,26 +45,14 @@ func mcpCmd(ctx context.Context, args []string, getenv func(string) string, stdi
 	}
 	// stdout carries the protocol: logs go to stderr.
 	log := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
-	db, err := openStore(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if err := autoSeed(ctx, cfg, db, log); err != nil {
-		return err
-	}
 	// A stdio server writes to the same database as the running service:
 	// its writes invalidate the service's caches through the shared bus.
-	sh, err := openShared(ctx, cfg, db, log)
+	b, err := openBackends(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer sh.close()
-	up, closeUp, err := openUpstreams(ctx, cfg.Upstream, sh.remote, log)
-	if err != nil {
-		return err
-	}
-	defer closeUp()
+	defer b.close()
+	db, sh, up := b.db, b.shared, b.up
 	exec, err := graph.NewExecutor(cfg.GraphQL, resolvers.NewSchema(db), log)
 	if err != nil {
 		return err

@@ -21,6 +21,7 @@ import (
 	"github.com/middletier/middletier/internal/server"
 	"github.com/middletier/middletier/internal/store"
 	"github.com/middletier/middletier/internal/telemetry"
+	"github.com/middletier/middletier/internal/upstream"
 	"github.com/middletier/middletier/loaders"
 	"github.com/middletier/middletier/resolvers"
 )
@@ -46,6 +47,55 @@ func parseConfig(name, synopsis string, args []string, getenv func(string) strin
 }
 
 // openStore opens and migrates the database.
+// backends is what the service and the stdio MCP server both open before
+// they serve, in this order: the store (seeded on a first start when asked),
+// the metrics the upstreams' breakers and retries report to, the caches and
+// bus shared with other replicas, and the upstream sources.
+type backends struct {
+	db      *store.DB
+	metrics *telemetry.Metrics
+	shared  shared
+	up      upstream.Set
+	closers []func()
+}
+
+func openBackends(ctx context.Context, cfg config.Config, log *slog.Logger) (b *backends, err error) {
+	b = &backends{}
+	defer func() {
+		if err != nil {
+			b.close()
+		}
+	}()
+	if b.db, err = openStore(ctx, cfg, log); err != nil {
+		return nil, err
+	}
+	b.closers = append(b.closers, func() { _ = b.db.Close() })
+	if err := autoSeed(ctx, cfg, b.db, log); err != nil {
+		return nil, err
+	}
+	// Before the upstreams: their circuit breakers and retries report to it.
+	b.metrics = telemetry.New(b.db)
+	cfg.Upstream.Resilience.Observer = b.metrics
+	if b.shared, err = openShared(ctx, cfg, b.db, log); err != nil {
+		return nil, err
+	}
+	b.closers = append(b.closers, b.shared.close)
+	up, closeUp, err := openUpstreams(ctx, cfg.Upstream, b.shared.remote, log)
+	if err != nil {
+		return nil, err
+	}
+	b.up = up
+	b.closers = append(b.closers, closeUp)
+	return b, nil
+}
+
+// close closes what openBackends opened, last first.
+func (b *backends) close() {
+	for i := len(b.closers) - 1; i >= 0; i-- {
+		b.closers[i]()
+	}
+}
+
 func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.DB, error) {
 	db, err := store.Open(ctx, store.Options{DatabaseURL: cfg.Database.URL, DataDir: cfg.Database.DataDir, MaxOpenConns: cfg.Database.MaxConns})
 	if err != nil {
@@ -83,29 +133,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}()
 	log.Info("tracing", "enabled", tracing.Enabled(), "settings", "OTEL_* environment variables")
 
-	db, err := openStore(ctx, cfg, log)
+	b, err := openBackends(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	if err := autoSeed(ctx, cfg, db, log); err != nil {
-		return err
-	}
-
-	// Before the upstreams: their circuit breakers and retries report to it.
-	metrics := telemetry.New(db)
-	cfg.Upstream.Resilience.Observer = metrics
-	sh, err := openShared(ctx, cfg, db, log)
-	if err != nil {
-		return err
-	}
-	defer sh.close()
-
-	up, closeUp, err := openUpstreams(ctx, cfg.Upstream, sh.remote, log)
-	if err != nil {
-		return err
-	}
-	defer closeUp()
+	defer b.close()
+	db, sh, up, metrics := b.db, b.shared, b.up, b.metrics
 
 	// Closed on the first signal: /readyz fails from then on while every
 	// other route keeps serving through the drain.
