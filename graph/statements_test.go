@@ -42,7 +42,7 @@ func TestStatementsDoNotGrowWithThePage(t *testing.T) {
 			perRequest := map[int]int64{}
 			for _, n := range []int{5, 100} {
 				before := e.DB.Statements()
-				if err := postConcurrently(s, backorderPage, n, concurrentRequests); err != nil {
+				if err := postConcurrently(s, backorderPage, "backorders", n, concurrentRequests); err != nil {
 					t.Fatalf("page of %d: %v", n, err)
 				}
 				total := e.DB.Statements() - before
@@ -84,7 +84,7 @@ func TestNestedLevelsReadAtOnce(t *testing.T) {
 			perRequest := map[int]int64{}
 			for _, n := range []int{2, 20} {
 				before := e.DB.Statements()
-				if err := postNestedConcurrently(s, n, concurrentRequests); err != nil {
+				if err := postConcurrently(s, nestedPages, "stores", n, concurrentRequests); err != nil {
 					t.Fatalf("%d stores: %v", n, err)
 				}
 				total := e.DB.Statements() - before
@@ -105,49 +105,10 @@ func TestNestedLevelsReadAtOnce(t *testing.T) {
 	}
 }
 
-// postNestedConcurrently sends nestedPages for n stores from `requests`
-// goroutines at once and checks every answer has n stores and no errors.
-func postNestedConcurrently(s *testServer, n, requests int) error {
-	body, err := json.Marshal(map[string]any{"query": nestedPages, "variables": map[string]any{"n": n}})
-	if err != nil {
-		return err
-	}
-	var wg sync.WaitGroup
-	errs := make(chan error, requests)
-	for range requests {
-		wg.Go(func() {
-			req, _ := http.NewRequest(http.MethodPost, s.URL+"/graphql", bytes.NewReader(body))
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("Authorization", "Bearer "+s.Token)
-			res, err := http.DefaultClient.Do(req)
-			if err != nil {
-				errs <- err
-				return
-			}
-			defer res.Body.Close()
-			var out struct {
-				Errors []struct{ Message string }
-				Data   struct {
-					Stores struct{ Nodes []json.RawMessage }
-				}
-			}
-			if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
-				errs <- fmt.Errorf("decode: %w", err)
-				return
-			}
-			if len(out.Errors) > 0 || len(out.Data.Stores.Nodes) != n {
-				errs <- fmt.Errorf("status %d, %d stores, errors %+v; want %d stores", res.StatusCode, len(out.Data.Stores.Nodes), out.Errors, n)
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	return <-errs
-}
-
-// postConcurrently sends backorderPage with page size n from `requests`
-// goroutines at once and checks every answer has n rows and no errors.
-func postConcurrently(s *testServer, query string, n, requests int) error {
+// postConcurrently sends query with $n = n from `requests` goroutines at
+// once and checks every answer has no errors and n nodes in its root field
+// root (a page of n backorders, n stores).
+func postConcurrently(s *testServer, query, root string, n, requests int) error {
 	body, err := json.Marshal(map[string]any{"query": query, "variables": map[string]any{"n": n}})
 	if err != nil {
 		return err
@@ -167,16 +128,14 @@ func postConcurrently(s *testServer, query string, n, requests int) error {
 			defer res.Body.Close()
 			var out struct {
 				Errors []struct{ Message string }
-				Data   struct {
-					Backorders struct{ Nodes []json.RawMessage }
-				}
+				Data   map[string]struct{ Nodes []json.RawMessage }
 			}
 			if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
 				errs <- fmt.Errorf("decode: %w", err)
 				return
 			}
-			if len(out.Errors) > 0 || len(out.Data.Backorders.Nodes) != n {
-				errs <- fmt.Errorf("status %d, %d rows, errors %+v; want %d rows", res.StatusCode, len(out.Data.Backorders.Nodes), out.Errors, n)
+			if got := len(out.Data[root].Nodes); len(out.Errors) > 0 || got != n {
+				errs <- fmt.Errorf("status %d, %d %s, errors %+v; want %d %s", res.StatusCode, got, root, out.Errors, n, root)
 			}
 		})
 	}
@@ -240,7 +199,7 @@ func TestPostgresPageTransactions(t *testing.T) {
 		s.Token = s.TokenFor(t, "devon")
 		prepared := func(n int) int {
 			t.Helper()
-			if err := postConcurrently(s, backorderPage, n, 1); err != nil {
+			if err := postConcurrently(s, backorderPage, "backorders", n, 1); err != nil {
 				t.Fatalf("page of %d: %v", n, err)
 			}
 			var c int
@@ -270,12 +229,12 @@ func TestPostgresPageTransactions(t *testing.T) {
 		s := countingServer(t, db)
 		s.Token = s.TokenFor(t, "devon")
 		for _, size := range []int{5, 100} { // warm: every statement prepared
-			if err := postConcurrently(s, backorderPage, size, 1); err != nil {
+			if err := postConcurrently(s, backorderPage, "backorders", size, 1); err != nil {
 				t.Fatal(err)
 			}
 		}
 		for range pages {
-			if err := postConcurrently(s, backorderPage, n, 1); err != nil {
+			if err := postConcurrently(s, backorderPage, "backorders", n, 1); err != nil {
 				t.Fatal(err)
 			}
 		}
